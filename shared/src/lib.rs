@@ -1,0 +1,12 @@
+//! The pure core of Chimera: archive reading, classification, parsing and the
+//! inventory, shared by the WebAssembly page and the native companion.
+
+pub mod archive;
+pub mod classify;
+pub mod content;
+pub mod folder;
+pub mod inventory;
+pub mod timestamp;
+
+pub use archive::{ArchiveError, Limits, ZipScan, inventory_zip};
+pub use inventory::{Inventory, InventoryBuilder};
