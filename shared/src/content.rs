@@ -80,9 +80,13 @@ fn sniff_utf16(bytes: &[u8]) -> Option<(&'static str, String)> {
         .filter(|c| !matches!(c, '\u{FEFF}' | '\u{FFFD}'))
         .skip_while(|c| !c.is_ascii_graphic())
         .take_while(|c| *c != '\n' && *c != '\r')
-        .take(80)
+        .take(101)
         .collect();
-    Some((endian, line.trim().to_owned()))
+    let mut line = line.trim().to_owned();
+    if line.chars().count() > 100 {
+        line = line.chars().take(100).collect::<String>() + "…";
+    }
+    Some((endian, line))
 }
 
 fn describe_non_utf8(bytes: &[u8], error: &std::str::Utf8Error) -> String {

@@ -1,1 +1,186 @@
-fn main() {}
+//! Builds the page bundle into `dist/`: compiles the `web` crate to
+//! WebAssembly, generates its JavaScript bindings with the wasm-bindgen
+//! library (the same version the page links), and lays out `index.html` from
+//! its Trunk directives, so a fresh machine needs neither Trunk nor
+//! wasm-bindgen-cli.
+//!
+//! Usage: `cargo run -p xtask -- dist [--dev]`
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const WEB_BIN: &str = "chimera-web";
+const BUNDLE_NAME: &str = "chimera_web";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("dist") => dist(args.iter().any(|a| a == "--dev")),
+        _ => bail!("usage: cargo run -p xtask -- dist [--dev]"),
+    }
+}
+
+fn dist(dev: bool) -> Result<()> {
+    let root = workspace_root();
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let profile = if dev { "dev" } else { "web-release" };
+    let profile_dir = if dev { "debug" } else { "web-release" };
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(&root)
+        .args(["build", "-p", WEB_BIN, "--target", WASM_TARGET, "--profile", profile])
+        .status()
+        .context("running cargo build for the page")?;
+    if !status.success() {
+        bail!("building the page failed");
+    }
+    let wasm = target_dir.join(WASM_TARGET).join(profile_dir).join(format!("{WEB_BIN}.wasm"));
+
+    let dist = root.join("dist");
+    if dist.exists() {
+        fs::remove_dir_all(&dist).with_context(|| format!("clearing {}", dist.display()))?;
+    }
+    fs::create_dir_all(&dist)?;
+
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .out_name(BUNDLE_NAME)
+        .web(true)?
+        .debug(dev)
+        .generate(&dist)
+        .context("generating the JavaScript bindings")?;
+
+    let template = fs::read_to_string(root.join("index.html")).context("reading index.html")?;
+    let html = lay_out(&root, &dist, &template)?;
+    fs::write(dist.join("index.html"), html)?;
+    fs::write(
+        dist.join("boot.js"),
+        format!("import init from '/{BUNDLE_NAME}.js';\ninit({{ module_or_path: '/{BUNDLE_NAME}_bg.wasm' }});\n"),
+    )?;
+
+    compress_tree(&dist)?;
+    report_sizes(&dist)?;
+    Ok(())
+}
+
+/// Follows the `<link data-trunk ...>` directives of the Trunk entry page:
+/// `css` is copied and linked, `copy-dir` copied, `rust` replaced by the
+/// module script that boots the page.
+fn lay_out(root: &Path, dist: &Path, template: &str) -> Result<String> {
+    let mut html = String::with_capacity(template.len());
+    for line in template.lines() {
+        let trimmed = line.trim();
+        if !trimmed.starts_with("<link data-trunk") {
+            html.push_str(line);
+            html.push('\n');
+            continue;
+        }
+        let rel = attribute(trimmed, "rel").context("a data-trunk link without rel")?;
+        let href = attribute(trimmed, "href").unwrap_or_default();
+        match rel.as_str() {
+            "css" => {
+                let source = root.join(&href);
+                let name = source.file_name().context("css href without a file name")?.to_string_lossy().into_owned();
+                fs::copy(&source, dist.join(&name)).with_context(|| format!("copying {}", source.display()))?;
+                html.push_str(&format!("  <link rel=\"stylesheet\" href=\"/{name}\">\n"));
+            }
+            "icon" => {
+                let source = root.join(&href);
+                let name = source.file_name().context("icon href without a file name")?.to_string_lossy().into_owned();
+                fs::copy(&source, dist.join(&name)).with_context(|| format!("copying {}", source.display()))?;
+                html.push_str(&format!("  <link rel=\"icon\" href=\"/{name}\">\n"));
+            }
+            "copy-dir" => {
+                let source = root.join(&href);
+                let name = source.file_name().context("copy-dir without a name")?;
+                copy_dir(&source, &dist.join(name))?;
+            }
+            "rust" => {
+                html.push_str(&format!("  <link rel=\"modulepreload\" href=\"/{BUNDLE_NAME}.js\">\n"));
+                html.push_str(&format!(
+                    "  <link rel=\"preload\" href=\"/{BUNDLE_NAME}_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n"
+                ));
+                html.push_str("  <script type=\"module\" src=\"/boot.js\"></script>\n");
+            }
+            other => bail!("unsupported data-trunk rel={other}"),
+        }
+    }
+    Ok(html)
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = tag[start..].find('"')? + start;
+    Some(tag[start..end].to_owned())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    for item in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let item = item?;
+        let target = to.join(item.file_name());
+        if item.file_type()?.is_dir() {
+            copy_dir(&item.path(), &target)?;
+        } else {
+            fs::copy(item.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `.br` and `.gz` beside every text and wasm file so the companion
+/// can serve them precompressed.
+fn compress_tree(dir: &Path) -> Result<()> {
+    for item in fs::read_dir(dir)? {
+        let path = item?.path();
+        if path.is_dir() {
+            continue;
+        }
+        let compressible = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("html" | "js" | "css" | "wasm" | "json" | "svg")
+        );
+        if !compressible {
+            continue;
+        }
+        let data = fs::read(&path)?;
+        let mut brotli_out = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+        brotli::BrotliCompress(&mut data.as_slice(), &mut brotli_out, &params)?;
+        fs::write(with_suffix(&path, "br"), brotli_out)?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut gz, &data)?;
+        fs::write(with_suffix(&path, "gz"), gz.finish()?)?;
+    }
+    Ok(())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn report_sizes(dist: &Path) -> Result<()> {
+    let mut raw = 0;
+    let mut brotli = 0;
+    for name in [format!("{BUNDLE_NAME}_bg.wasm"), format!("{BUNDLE_NAME}.js"), "index.html".into(), "boot.js".into(), "style.css".into()] {
+        let path = dist.join(&name);
+        if let Ok(meta) = fs::metadata(&path) {
+            raw += meta.len();
+            brotli += fs::metadata(with_suffix(&path, "br")).map_or(meta.len(), |m| m.len());
+        }
+    }
+    println!("page bundle: {raw} bytes raw, {brotli} bytes brotli, in {}", dist.display());
+    Ok(())
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits inside the workspace").to_path_buf()
+}

@@ -1,0 +1,114 @@
+//! Command-line interface: `chimera serve` and `chimera inventory`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chimera_shared::archive::{Limits, inventory_zip};
+use chimera_shared::folder::inventory_folder;
+use clap::{Args, Parser, Subcommand};
+
+use crate::server::{self, ServeConfig};
+
+#[derive(Debug, Parser)]
+#[command(name = "chimera", version, about = "Understand local-LLM benchmark results.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the page (and the LLM proxy) on a local address.
+    Serve(ServeArgs),
+    /// Inventory a zipped reports folder, or a folder on disk.
+    Inventory(InventoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but a loopback address exposes Chimera
+    /// to your network; see the README before doing that.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    pub listen: SocketAddr,
+    /// Folder holding the built page (index.html and the WebAssembly bundle).
+    #[arg(long, env = "CHIMERA_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// A .zip of a reports folder, or the folder itself.
+    pub path: PathBuf,
+    /// Print the inventory as JSON (the same JSON the page downloads).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Inventory(args) => inventory(&args),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    init_logging();
+    let web_dir = match args.web_dir.map_or_else(server::default_web_dir, Ok) {
+        Ok(dir) => dir,
+        Err(error) => {
+            eprintln!("chimera: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("chimera: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = ServeConfig { listen: args.listen, web_dir };
+    match runtime.block_on(server::serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("chimera: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn inventory(args: &InventoryArgs) -> ExitCode {
+    let result = read_inventory(&args.path);
+    match result {
+        Ok(inventory) => {
+            if args.json {
+                print!("{}", inventory.to_json());
+            } else {
+                print!("{}", inventory.summary_text());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("chimera: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads a zip or a folder. Fails only when nothing at all could be read.
+pub fn read_inventory(path: &Path) -> Result<chimera_shared::Inventory, String> {
+    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if metadata.is_dir() {
+        return inventory_folder(path, Limits::default()).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    inventory_zip(&name, bytes, Limits::default()).map_err(|e| format!("{e}: {}", path.display()))
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CHIMERA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,10 @@
+//! Chimera's native companion: it serves the page, inventories folders from
+//! the command line, and (for the page) talks to the user's LLM backends.
+//!
+//! Log policy: `info` for what a user wants to see (the listening address,
+//! start and end of runs), `debug` per request, `trace` per streamed chunk.
+//! Each error is either returned or logged, never both.
+
+pub mod cli;
+pub mod guard;
+pub mod server;

@@ -1,0 +1,129 @@
+// The first thing a user does: drop a zipped reports folder on the page and
+// read its inventory. Everything runs in real headless Chromium against the
+// page served by the real companion.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import { startCompanion, launchBrowser, openPage, exampleZip, fixture, cliInventoryJson } from './support.mjs';
+
+let companion;
+let browser;
+
+before(async () => {
+  companion = await startCompanion();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await companion?.stop();
+});
+
+const text = (page, id) => page.locator(`[data-testid=${id}]`).first().innerText();
+
+test('uploading the example zip shows its counts and directory coverage', async () => {
+  const { page, errors } = await openPage(browser, companion.url);
+  await page.setInputFiles('[data-testid=zip-input]', exampleZip);
+  await page.waitForSelector('[data-testid=inventory]');
+
+  assert.equal(await text(page, 'total-files'), '107');
+  assert.equal(await text(page, 'total-bytes'), '590.6 KB');
+  assert.equal(await page.locator('[data-testid=type-csv] [data-testid=count]').innerText(), '28');
+  assert.equal(await page.locator('[data-testid=type-json] [data-testid=count]').innerText(), '44');
+  assert.equal(await page.locator('[data-testid=type-md] [data-testid=count]').innerText(), '29');
+  assert.equal(await page.locator('[data-testid=type-other] [data-testid=count]').innerText(), '6');
+  assert.match(await page.locator('[data-testid=dir-reports] [data-testid=state]').innerText(), /present/);
+  assert.equal(await page.locator('[data-testid=dir-reports] [data-testid=files]').innerText(), '89');
+  assert.equal(await page.locator('[data-testid=dir-csv_data] [data-testid=files]').innerText(), '18');
+  assert.match(await page.locator('[data-testid=dir-artifacts] [data-testid=state]').innerText(), /missing/);
+  assert.equal(await text(page, 'latest-modified'), '2026-03-12 03:58:19 UTC');
+  const problems = await text(page, 'problems');
+  assert.match(problems, /reports\/profiling\/ncu_summary\.csv/);
+  assert.match(problems, /UTF-16 little-endian/);
+  assert.deepEqual(errors, []);
+});
+
+test('the downloaded JSON is byte for byte what the CLI prints', async () => {
+  const { page } = await openPage(browser, companion.url);
+  await page.setInputFiles('[data-testid=zip-input]', exampleZip);
+  await page.waitForSelector('[data-testid=inventory]');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-json]')]);
+  assert.equal(download.suggestedFilename(), 'chimeraforge-reports.inventory.json');
+  const fromPage = await fs.readFile(await download.path(), 'utf8');
+  assert.equal(fromPage, cliInventoryJson(exampleZip));
+  assert.equal(JSON.parse(fromPage).files, 107);
+});
+
+test('the example button loads the bundled example', async () => {
+  const { page, errors } = await openPage(browser, companion.url);
+  await page.click('[data-testid=example]');
+  await page.waitForSelector('[data-testid=inventory]');
+  assert.equal(await text(page, 'total-files'), '107');
+  assert.deepEqual(errors, []);
+});
+
+test('a messy zip keeps every good file and names each bad one', async () => {
+  const { page } = await openPage(browser, companion.url);
+  await page.setInputFiles('[data-testid=zip-input]', fixture('messy-reports.zip'));
+  await page.waitForSelector('[data-testid=inventory]');
+  assert.equal(await text(page, 'total-files'), '7');
+  const problems = await text(page, 'problems');
+  assert.match(problems, /invalid JSON at line 4, column 3: expected `,` or `}`/);
+  assert.match(problems, /invalid CSV at line 3: 2 fields where the first row has 3/);
+  assert.match(problems, /UTF-16 little-endian/);
+  // Python's zipfile writes DOS times only: shown without a zone.
+  assert.equal(await text(page, 'latest-modified'), '2025-10-08T12:27:00 (zone unknown)');
+  assert.match(await text(page, 'junk'), /2 OS junk entries/);
+  assert.match(await page.locator('[data-testid=dir-reports] [data-testid=files]').innerText(), /^4$/);
+});
+
+test('the file table filters and sorts', async () => {
+  const { page } = await openPage(browser, companion.url);
+  await page.setInputFiles('[data-testid=zip-input]', exampleZip);
+  await page.waitForSelector('[data-testid=file-table]');
+  assert.match(await text(page, 'row-count'), /^107 of 107 files/);
+  await page.fill('[data-testid=filter]', 'gemma3');
+  const count = await text(page, 'row-count');
+  const shown = Number(count.split(' ')[0]);
+  assert.ok(shown > 0 && shown < 107, count);
+  const paths = await page.locator('table.files tbody td.path').allInnerTexts();
+  assert.ok(paths.every((p) => p.toLowerCase().includes('gemma3')), paths.join('\n'));
+  await page.fill('[data-testid=filter]', '');
+  await page.selectOption('[data-testid=status-filter]', 'error');
+  assert.match(await text(page, 'row-count'), /^1 of 107 files/);
+  await page.selectOption('[data-testid=status-filter]', '');
+  await page.getByRole('button', { name: /^Size/ }).click();
+  await page.getByRole('button', { name: /^Size/ }).click();
+  const first = await page.locator('table.files tbody td.path').first().innerText();
+  assert.match(first, /ncu_ollama(\.sqlite)?\.ncu-rep/);
+});
+
+test('a file that is not a zip gets a clear message', async () => {
+  const { page } = await openPage(browser, companion.url);
+  await page.setInputFiles('[data-testid=zip-input]', fixture('not-a-zip.zip'));
+  const message = await text(page, 'load-error');
+  assert.equal(message, 'not-a-zip.zip: not a zip archive: it looks like plain text');
+});
+
+test('a picked folder is inventoried like its zip', async () => {
+  const dir = await fs.mkdtemp('/tmp/chimera-folder-');
+  await fs.mkdir(`${dir}/bench/reports`, { recursive: true });
+  await fs.mkdir(`${dir}/bench/csv_data`, { recursive: true });
+  await fs.writeFile(`${dir}/bench/reports/a.md`, '# a\n');
+  await fs.writeFile(`${dir}/bench/reports/b.json`, '{"x": 1}');
+  await fs.writeFile(`${dir}/bench/csv_data/c.csv`, 'x,y\n1,2\n');
+  const { page } = await openPage(browser, companion.url);
+  await page.setInputFiles('[data-testid=folder-input]', `${dir}/bench`);
+  await page.waitForSelector('[data-testid=inventory]');
+  assert.equal(await text(page, 'total-files'), '3');
+  assert.match(await page.locator('[data-testid=dir-csv_data] [data-testid=state]').innerText(), /present/);
+  await fs.rm(dir, { recursive: true });
+});
+
+test('the page is usable at phone width', async () => {
+  const { page } = await openPage(browser, companion.url, { viewport: { width: 380, height: 800 } });
+  await page.setInputFiles('[data-testid=zip-input]', exampleZip);
+  await page.waitForSelector('[data-testid=inventory]');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `page scrolls sideways by ${overflow}px`);
+});

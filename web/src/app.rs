@@ -1,0 +1,174 @@
+//! The root component: the drop zone, the progress of a load, and the
+//! inventory once it is ready.
+
+use std::sync::Arc;
+
+use chimera_shared::inventory::Inventory;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use crate::load::{self, Progress};
+use crate::summary::InventoryView;
+
+/// The example folder shipped with Chimera, served beside the page.
+const EXAMPLE_URL: &str = "/examples/chimeraforge-reports.zip";
+const EXAMPLE_NAME: &str = "chimeraforge-reports.zip";
+
+#[derive(Debug, Clone, PartialEq)]
+enum LoadState {
+    Idle,
+    Loading(Progress),
+    Failed(String),
+    Ready { inventory: Arc<Inventory>, elapsed_ms: f64 },
+}
+
+/// Which input a load reads.
+enum Source {
+    ZipFile(web_sys::File),
+    Folder(Vec<web_sys::File>),
+    Example,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let (state, set_state) = signal(LoadState::Idle);
+    let (dragging, set_dragging) = signal(false);
+    // Each load gets a number; a newer load makes older ones stop and drop
+    // their results.
+    let generation = StoredValue::new(0u64);
+
+    let start_load = move |source: Source| {
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        let on_progress = move |progress: Progress| {
+            if generation.get_value() != mine {
+                return false;
+            }
+            set_state.set(LoadState::Loading(progress));
+            true
+        };
+        set_state.set(LoadState::Loading(Progress { label: "Opening…".into(), done: 0, total: 0 }));
+        spawn_local(async move {
+            let started = load::now_ms();
+            let result = match source {
+                Source::ZipFile(file) => load::inventory_zip_file(file, on_progress).await,
+                Source::Folder(files) => load::inventory_folder(files, on_progress).await,
+                Source::Example => load::inventory_zip_url(EXAMPLE_URL, EXAMPLE_NAME, on_progress).await,
+            };
+            if generation.get_value() != mine {
+                return;
+            }
+            match result {
+                Ok(Some(inventory)) => {
+                    let elapsed_ms = load::now_ms() - started;
+                    set_state.set(LoadState::Ready { inventory, elapsed_ms });
+                }
+                Ok(None) => {}
+                Err(message) => set_state.set(LoadState::Failed(message)),
+            }
+        });
+    };
+
+    let on_drop = move |ev: web_sys::DragEvent| {
+        ev.prevent_default();
+        set_dragging.set(false);
+        let Some(file) = ev.data_transfer().and_then(|dt| dt.files()).and_then(|files| files.get(0)) else {
+            return;
+        };
+        // A dropped folder arrives as a zero-byte file with no type.
+        if file.size() == 0.0 && file.type_().is_empty() && !file.name().contains('.') {
+            set_state.set(LoadState::Failed(format!(
+                "{} looks like a folder: drop a .zip of it, or use \"Choose folder\"",
+                file.name()
+            )));
+            return;
+        }
+        start_load(Source::ZipFile(file));
+    };
+
+    let on_pick_zip = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(file) = input.files().and_then(|files| files.get(0)) {
+            start_load(Source::ZipFile(file));
+        }
+        input.set_value("");
+    };
+
+    let on_pick_folder = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let files: Vec<web_sys::File> = input
+            .files()
+            .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
+            .unwrap_or_default();
+        if !files.is_empty() {
+            start_load(Source::Folder(files));
+        }
+        input.set_value("");
+    };
+
+    view! {
+        <header class="top">
+            <h1>"Chimera"</h1>
+            <p class="tagline">"Understand your local-LLM benchmark results. Files are read in this page; nothing is uploaded."</p>
+        </header>
+        <main>
+            <section
+                class="drop"
+                class:dragging=move || dragging.get()
+                on:dragover=move |ev: web_sys::DragEvent| {
+                    ev.prevent_default();
+                    set_dragging.set(true);
+                }
+                on:dragleave=move |_| set_dragging.set(false)
+                on:drop=on_drop
+                data-testid="drop-zone"
+            >
+                <p class="drop-title">"Drop a zipped reports folder here"</p>
+                <div class="actions">
+                    <label class="button">
+                        "Choose zip…"
+                        <input type="file" accept=".zip,application/zip" class="hidden-input" data-testid="zip-input" on:change=on_pick_zip/>
+                    </label>
+                    <label class="button">
+                        "Choose folder…"
+                        <input type="file" prop:webkitdirectory=true multiple=true class="hidden-input" data-testid="folder-input" on:change=on_pick_folder/>
+                    </label>
+                    <button class="button secondary" data-testid="example" on:click=move |_| start_load(Source::Example)>
+                        "Try the example"
+                    </button>
+                </div>
+            </section>
+            {move || match state.get() {
+                LoadState::Idle => view! {
+                    <p class="hint">"Chimera counts CSV, JSON and Markdown files, checks that each one parses, and shows which of reports/, csv_data/ and artifacts/ are present."</p>
+                }.into_any(),
+                LoadState::Loading(progress) => view! { <ProgressBar progress/> }.into_any(),
+                LoadState::Failed(message) => view! {
+                    <div class="error" role="alert" data-testid="load-error">{message}</div>
+                }.into_any(),
+                LoadState::Ready { inventory, elapsed_ms } => view! {
+                    <InventoryView inventory elapsed_ms/>
+                }.into_any(),
+            }}
+        </main>
+    }
+}
+
+#[component]
+fn ProgressBar(progress: Progress) -> impl IntoView {
+    let percent = if progress.total == 0 { 0.0 } else { progress.done as f64 * 100.0 / progress.total as f64 };
+    view! {
+        <div class="progress" data-testid="progress">
+            <div class="progress-label">
+                {progress.label.clone()} " — " {progress.done} " of " {progress.total} " entries"
+            </div>
+            <progress max="100" value=format!("{percent:.0}")></progress>
+        </div>
+    }
+}
+
+/// The element an event fired on, as the type the handler expects.
+fn event_target<T: JsCast>(ev: &leptos::ev::Event) -> T {
+    ev.target().expect("events from inputs have a target").unchecked_into()
+}
