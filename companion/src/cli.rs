@@ -11,7 +11,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::server::{self, ServeConfig};
 
 #[derive(Debug, Parser)]
-#[command(name = "chimera", version, about = "Understand local-LLM benchmark results.")]
+#[command(
+    name = "chimera",
+    version,
+    about = "Understand local-LLM benchmark results."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -68,7 +72,10 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let config = ServeConfig { listen: args.listen, web_dir };
+    let config = ServeConfig {
+        listen: args.listen,
+        web_dir,
+    };
     match runtime.block_on(server::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -98,17 +105,25 @@ fn inventory(args: &InventoryArgs) -> ExitCode {
 
 /// Reads a zip or a folder. Fails only when nothing at all could be read.
 pub fn read_inventory(path: &Path) -> Result<chimera_shared::Inventory, String> {
-    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let metadata =
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if metadata.is_dir() {
-        return inventory_folder(path, Limits::default()).map_err(|e| format!("cannot read {}: {e}", path.display()));
+        return inventory_folder(path, Limits::default())
+            .map_err(|e| format!("cannot read {}: {e}", path.display()));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     inventory_zip(&name, bytes, Limits::default()).map_err(|e| format!("{e}: {}", path.display()))
 }
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CHIMERA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

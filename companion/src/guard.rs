@@ -33,7 +33,11 @@ impl AllowedHosts {
             std::net::IpAddr::V6(v6) => format!("[{v6}]:{port}"),
         }];
         if ip.is_loopback() {
-            hosts.extend([format!("localhost:{port}"), format!("127.0.0.1:{port}"), format!("[::1]:{port}")]);
+            hosts.extend([
+                format!("localhost:{port}"),
+                format!("127.0.0.1:{port}"),
+                format!("[::1]:{port}"),
+            ]);
         }
         hosts.sort();
         hosts.dedup();
@@ -60,18 +64,40 @@ pub async fn check_host_and_origin(
     request: Request,
     next: Next,
 ) -> Response {
-    let host = request.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !allowed.allows(host) {
-        tracing::debug!(host, "rejected a request for a host that is not this companion");
-        return (StatusCode::MISDIRECTED_REQUEST, "this companion only answers requests addressed to itself\n")
+        tracing::debug!(
+            host,
+            "rejected a request for a host that is not this companion"
+        );
+        return (
+            StatusCode::MISDIRECTED_REQUEST,
+            "this companion only answers requests addressed to itself\n",
+        )
             .into_response();
     }
-    let reads_only = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if let Some(origin) = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        if !reads_only && !allowed.allows_origin(origin) {
-            tracing::debug!(origin, "rejected a cross-origin request");
-            return (StatusCode::FORBIDDEN, "cross-origin requests are not accepted\n").into_response();
-        }
+    let reads_only = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    if let Some(origin) = origin
+        && !reads_only
+        && !allowed.allows_origin(origin)
+    {
+        tracing::debug!(origin, "rejected a cross-origin request");
+        return (
+            StatusCode::FORBIDDEN,
+            "cross-origin requests are not accepted\n",
+        )
+            .into_response();
     }
     next.run(request).await
 }

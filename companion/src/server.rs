@@ -30,7 +30,9 @@ pub struct ServeConfig {
 /// Builds the whole application for a companion listening on `listen`.
 pub fn router(config: &ServeConfig) -> Router {
     let allowed = Arc::new(AllowedHosts::for_listen_address(config.listen));
-    let pages = ServeDir::new(&config.web_dir).precompressed_br().precompressed_gzip();
+    let pages = ServeDir::new(&config.web_dir)
+        .precompressed_br()
+        .precompressed_gzip();
     Router::new()
         .fallback_service(pages)
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -41,8 +43,14 @@ pub fn router(config: &ServeConfig) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(middleware::from_fn_with_state(allowed, guard::check_host_and_origin))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(middleware::from_fn_with_state(
+            allowed,
+            guard::check_host_and_origin,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -63,7 +71,10 @@ pub async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
     // Scripts and tests read this line to find the port.
     println!("Chimera is serving on {url}");
     tracing::info!(%url, web_dir = %config.web_dir.display(), "listening");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -71,8 +82,10 @@ pub async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
 /// Where the built page is when `--web-dir` is not given: `dist/` in the
 /// current folder, else the `dist/` of the source tree this binary was built from.
 pub fn default_web_dir() -> anyhow::Result<PathBuf> {
-    let candidates =
-        [PathBuf::from("dist"), PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../dist"))];
+    let candidates = [
+        PathBuf::from("dist"),
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../dist")),
+    ];
     candidates
         .iter()
         .find(|dir| dir.join("index.html").is_file())

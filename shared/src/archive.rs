@@ -78,12 +78,19 @@ pub struct ZipScan {
 
 impl std::fmt::Debug for ZipScan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ZipScan").field("next", &self.next).field("total", &self.total_entries).finish()
+        f.debug_struct("ZipScan")
+            .field("next", &self.next)
+            .field("total", &self.total_entries)
+            .finish()
     }
 }
 
 /// Reads a whole archive in one go.
-pub fn inventory_zip(source: &str, bytes: Vec<u8>, limits: Limits) -> Result<Inventory, ArchiveError> {
+pub fn inventory_zip(
+    source: &str,
+    bytes: Vec<u8>,
+    limits: Limits,
+) -> Result<Inventory, ArchiveError> {
     let mut scan = ZipScan::open(source, bytes, limits)?;
     while scan.step(usize::MAX) {}
     Ok(scan.finish())
@@ -105,8 +112,8 @@ impl ZipScan {
             Ok(archive) => Ok(Self::from_archive(source, archive, limits)),
             Err(error) => {
                 let why = describe_zip_error(&error);
-                let builder = recover(source, &bytes.0, &limits, &why)
-                    .ok_or(ArchiveError::Damaged(why))?;
+                let builder =
+                    recover(source, &bytes.0, &limits, &why).ok_or(ArchiveError::Damaged(why))?;
                 Ok(Self {
                     archive: None,
                     builder,
@@ -121,10 +128,19 @@ impl ZipScan {
         }
     }
 
-    fn from_archive(source: &str, mut archive: ZipArchive<Cursor<SharedBytes>>, limits: Limits) -> Self {
+    fn from_archive(
+        source: &str,
+        mut archive: ZipArchive<Cursor<SharedBytes>>,
+        limits: Limits,
+    ) -> Self {
         let total_entries = archive.len();
         let names: Vec<String> = (0..total_entries)
-            .filter_map(|i| archive.by_index_data(i).ok().map(|e| decode_name(e.name_raw()).0))
+            .filter_map(|i| {
+                archive
+                    .by_index_data(i)
+                    .ok()
+                    .map(|e| decode_name(e.name_raw()).0)
+            })
             .filter(|name| !classify::is_os_junk(name) && !name.ends_with('/'))
             .collect();
         let root = classify::wrapping_folder(names.iter().map(String::as_str));
@@ -181,7 +197,9 @@ impl ZipScan {
         let Some(archive) = self.archive.as_mut() else {
             return false;
         };
-        let end = self.total_entries.min(self.next.saturating_add(max_entries));
+        let end = self
+            .total_entries
+            .min(self.next.saturating_add(max_entries));
         while self.next < end {
             let index = self.next;
             self.next += 1;
@@ -218,7 +236,10 @@ fn read_entry(
         Ok(entry) => entry,
         Err(error) => {
             let what = describe_zip_error(&error);
-            builder.archive_problem("unreadable_entry", format!("entry #{index} could not be read: {what}"));
+            builder.archive_problem(
+                "unreadable_entry",
+                format!("entry #{index} could not be read: {what}"),
+            );
             return;
         }
     };
@@ -236,13 +257,22 @@ fn read_entry(
     if let Some(message) = name_problem {
         builder.file_problem(&name, "name_encoding", message);
     }
-    let skip = |kind: &'static str, message: String| Content::Failed { status: Status::Skipped, kind, message };
+    let skip = |kind: &'static str, message: String| Content::Failed {
+        status: Status::Skipped,
+        kind,
+        message,
+    };
     if classify::is_os_junk(&name) {
         builder.add_file(&name, size, modified, Content::Verified);
         return;
     }
     if index >= limits.max_entries {
-        builder.add_file(&name, size, modified, skip("entry_limit", "past the entry limit; not read".into()));
+        builder.add_file(
+            &name,
+            size,
+            modified,
+            skip("entry_limit", "past the entry limit; not read".into()),
+        );
         return;
     }
     if overlapping.contains(&index) {
@@ -252,7 +282,16 @@ fn read_entry(
     }
     if encrypted {
         let message = "encrypted entry; Chimera does not ask for passwords".into();
-        builder.add_file(&name, size, modified, Content::Failed { status: Status::Error, kind: "encrypted", message });
+        builder.add_file(
+            &name,
+            size,
+            modified,
+            Content::Failed {
+                status: Status::Error,
+                kind: "encrypted",
+                message,
+            },
+        );
         return;
     }
     if size > limits.max_entry_bytes {
@@ -284,7 +323,12 @@ fn read_entry(
                 ),
             );
         }
-        builder.add_file(&name, size, modified, skip("total_limit", "past the total size limit; not read".into()));
+        builder.add_file(
+            &name,
+            size,
+            modified,
+            skip("total_limit", "past the total size limit; not read".into()),
+        );
         return;
     }
 
@@ -292,15 +336,26 @@ fn read_entry(
         Ok(file) => file,
         Err(error) => {
             let (kind, message) = match &error {
-                ZipError::UnsupportedArchive(msg) if *msg == ZipError::PASSWORD_REQUIRED => {
-                    ("encrypted", "encrypted entry; Chimera does not ask for passwords".to_string())
-                }
-                ZipError::CompressionMethodNotSupported(method) => {
-                    ("unsupported_compression", format!("compression method {method} is not supported"))
-                }
+                ZipError::UnsupportedArchive(msg) if *msg == ZipError::PASSWORD_REQUIRED => (
+                    "encrypted",
+                    "encrypted entry; Chimera does not ask for passwords".to_string(),
+                ),
+                ZipError::CompressionMethodNotSupported(method) => (
+                    "unsupported_compression",
+                    format!("compression method {method} is not supported"),
+                ),
                 other => ("unreadable_entry", describe_zip_error(other)),
             };
-            builder.add_file(&name, size, modified, Content::Failed { status: Status::Error, kind, message });
+            builder.add_file(
+                &name,
+                size,
+                modified,
+                Content::Failed {
+                    status: Status::Error,
+                    kind,
+                    message,
+                },
+            );
             return;
         }
     };
@@ -311,14 +366,27 @@ fn read_entry(
         io::copy(&mut (&mut file).take(cap + 1), &mut io::sink()).map(|n| (n, None))
     } else {
         let mut data = Vec::with_capacity(usize::try_from(size.min(cap)).unwrap_or(0));
-        (&mut file).take(cap + 1).read_to_end(&mut data).map(|n| (n as u64, Some(data)))
+        (&mut file)
+            .take(cap + 1)
+            .read_to_end(&mut data)
+            .map(|n| (n as u64, Some(data)))
     };
     drop(file);
     match outcome {
         Ok((n, _)) if n > size => {
             *read_bytes = read_bytes.saturating_add(n);
-            let message = format!("holds more data than the {size} bytes its header declares; not read");
-            builder.add_file(&name, size, modified, Content::Failed { status: Status::Error, kind: "size_mismatch", message });
+            let message =
+                format!("holds more data than the {size} bytes its header declares; not read");
+            builder.add_file(
+                &name,
+                size,
+                modified,
+                Content::Failed {
+                    status: Status::Error,
+                    kind: "size_mismatch",
+                    message,
+                },
+            );
         }
         Ok((n, data)) => {
             *read_bytes = read_bytes.saturating_add(n);
@@ -330,7 +398,16 @@ fn read_entry(
         }
         Err(error) => {
             let (kind, message) = describe_read_error(&error);
-            builder.add_file(&name, size, modified, Content::Failed { status: Status::Error, kind, message });
+            builder.add_file(
+                &name,
+                size,
+                modified,
+                Content::Failed {
+                    status: Status::Error,
+                    kind,
+                    message,
+                },
+            );
         }
     }
 }
@@ -365,10 +442,15 @@ fn recover(source: &str, bytes: &[u8], limits: &Limits, why: &str) -> Option<Inv
         let modified = best_modified(file.extra_data_fields(), file.last_modified());
         let size = file.size();
         let keep = FileType::of_path(&name) != FileType::Other;
-        let cap = limits.max_entry_bytes.min(limits.max_total_bytes.saturating_sub(read_total));
+        let cap = limits
+            .max_entry_bytes
+            .min(limits.max_total_bytes.saturating_sub(read_total));
         let mut data = Vec::new();
         let content = match (&mut file).take(cap + 1).read_to_end(&mut data) {
-            Ok(n) if n as u64 > cap => Err(("entry_too_large", "above the size limits; not read".to_string())),
+            Ok(n) if n as u64 > cap => Err((
+                "entry_too_large",
+                "above the size limits; not read".to_string(),
+            )),
             Ok(n) => {
                 read_total += n as u64;
                 Ok(keep.then_some(data))
@@ -376,7 +458,12 @@ fn recover(source: &str, bytes: &[u8], limits: &Limits, why: &str) -> Option<Inv
             Err(error) => Err(describe_read_error(&error)),
         };
         let failed = content.is_err();
-        found.push(Found { name, size, modified, content });
+        found.push(Found {
+            name,
+            size,
+            modified,
+            content,
+        });
         if failed {
             // The stream position is unknown after a failed entry.
             break;
@@ -386,7 +473,10 @@ fn recover(source: &str, bytes: &[u8], limits: &Limits, why: &str) -> Option<Inv
         return None;
     }
     let root = classify::wrapping_folder(
-        found.iter().map(|f| f.name.as_str()).filter(|n| !classify::is_os_junk(n)),
+        found
+            .iter()
+            .map(|f| f.name.as_str())
+            .filter(|n| !classify::is_os_junk(n)),
     );
     let mut builder = InventoryBuilder::new(source, root);
     let mut message = format!(
@@ -395,14 +485,20 @@ fn recover(source: &str, bytes: &[u8], limits: &Limits, why: &str) -> Option<Inv
         found.len()
     );
     if let Some(stopped) = stopped {
-        message.push_str(&format!(", and the scan stopped at a damaged entry ({stopped})"));
+        message.push_str(&format!(
+            ", and the scan stopped at a damaged entry ({stopped})"
+        ));
     }
     builder.archive_problem("damaged_archive", message);
     for file in found {
         let content = match &file.content {
             Ok(Some(data)) => Content::Bytes(data),
             Ok(None) => Content::Verified,
-            Err((kind, message)) => Content::Failed { status: Status::Error, kind, message: message.clone() },
+            Err((kind, message)) => Content::Failed {
+                status: Status::Error,
+                kind,
+                message: message.clone(),
+            },
         };
         builder.add_file(&file.name, file.size, file.modified, content);
     }
@@ -426,11 +522,11 @@ fn find_overlaps(archive: &mut ZipArchive<Cursor<SharedBytes>>) -> HashSet<usize
     ranges.sort_unstable();
     let mut furthest: Option<(u64, usize)> = None;
     for (start, end, index) in ranges {
-        if let Some((reach, owner)) = furthest {
-            if start < reach {
-                overlapping.insert(index);
-                overlapping.insert(owner);
-            }
+        if let Some((reach, owner)) = furthest
+            && start < reach
+        {
+            overlapping.insert(index);
+            overlapping.insert(owner);
         }
         if furthest.is_none_or(|(reach, _)| end > reach) {
             furthest = Some((end, index));
@@ -447,21 +543,28 @@ fn best_modified<'a>(
     let mut best: Option<Modified> = None;
     for field in extra_fields {
         let found = match field {
-            ExtraField::ExtendedTimestamp(stamp) => {
-                stamp.mod_time().map(|t| Modified::exact(i64::from(t), TimeSource::ExtendedTimestamp))
-            }
+            ExtraField::ExtendedTimestamp(stamp) => stamp
+                .mod_time()
+                .map(|t| Modified::exact(i64::from(t), TimeSource::ExtendedTimestamp)),
             ExtraField::Ntfs(ntfs) => Modified::from_ntfs_ticks(ntfs.mtime()),
             _ => None,
         };
-        if let Some(found) = found {
-            if best.is_none_or(|b| found.source > b.source) {
-                best = Some(found);
-            }
+        if let Some(found) = found
+            && best.is_none_or(|b| found.source > b.source)
+        {
+            best = Some(found);
         }
     }
     best.or_else(|| {
         let dos = dos?;
-        Modified::from_dos(dos.year(), dos.month(), dos.day(), dos.hour(), dos.minute(), dos.second())
+        Modified::from_dos(
+            dos.year(),
+            dos.month(),
+            dos.day(),
+            dos.hour(),
+            dos.minute(),
+            dos.second(),
+        )
     })
 }
 
@@ -473,7 +576,10 @@ fn decode_name(raw: &[u8]) -> (String, Option<String>) {
             // Pre-UTF-8 tools wrote names in the DOS code page 437, the zip
             // format's default; decoding with it always yields some text.
             let name: String = raw.iter().map(|b| cp437_char(*b)).collect();
-            (name, Some("the name is not UTF-8; shown decoded as code page 437".into()))
+            (
+                name,
+                Some("the name is not UTF-8; shown decoded as code page 437".into()),
+            )
         }
     }
 }
@@ -483,7 +589,9 @@ fn cp437_char(byte: u8) -> char {
     if byte < 0x80 {
         char::from(byte)
     } else {
-        HIGH.chars().nth(usize::from(byte - 0x80)).unwrap_or('\u{FFFD}')
+        HIGH.chars()
+            .nth(usize::from(byte - 0x80))
+            .unwrap_or('\u{FFFD}')
     }
 }
 
@@ -494,7 +602,11 @@ fn not_a_zip(bytes: &[u8]) -> Option<String> {
         return None;
     }
     // Self-extracting archives and zips with a prefix still end in a directory.
-    if bytes.len() >= 22 && bytes[bytes.len().saturating_sub(65_557)..].windows(4).any(|w| w == b"PK\x05\x06") {
+    if bytes.len() >= 22
+        && bytes[bytes.len().saturating_sub(65_557)..]
+            .windows(4)
+            .any(|w| w == b"PK\x05\x06")
+    {
         return None;
     }
     let what = if bytes.starts_with(&[0x1F, 0x8B]) {
@@ -528,9 +640,15 @@ fn describe_zip_error(error: &ZipError) -> String {
 fn describe_read_error(error: &io::Error) -> (&'static str, String) {
     let text = error.to_string();
     if text.contains("Invalid checksum") {
-        ("crc_mismatch", "CRC mismatch: the data does not match its checksum (corrupt archive)".into())
+        (
+            "crc_mismatch",
+            "CRC mismatch: the data does not match its checksum (corrupt archive)".into(),
+        )
     } else if error.kind() == io::ErrorKind::UnexpectedEof {
-        ("truncated_entry", "the data ends early (truncated archive)".into())
+        (
+            "truncated_entry",
+            "the data ends early (truncated archive)".into(),
+        )
     } else {
         ("corrupt_data", format!("could not decompress: {text}"))
     }

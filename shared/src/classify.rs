@@ -44,7 +44,10 @@ impl FileType {
 
 /// The last component of a `/`-separated path.
 pub fn file_name(path: &str) -> &str {
-    path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
 }
 
 /// Files that operating systems leave behind and nobody means to benchmark:

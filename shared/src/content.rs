@@ -12,7 +12,10 @@ pub struct ContentProblem {
 
 impl ContentProblem {
     fn new(kind: &'static str, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
 }
 
@@ -36,9 +39,14 @@ pub fn decode_utf8(bytes: &[u8]) -> Result<&str, ContentProblem> {
     match std::str::from_utf8(bytes) {
         // NUL is valid UTF-8 but never appears in real text files; it is the
         // mark of UTF-16 or binary data behind a text extension.
-        Ok(text) if text.contains('\0') => Err(ContentProblem::new("not_utf8", describe_nul_text(bytes))),
+        Ok(text) if text.contains('\0') => {
+            Err(ContentProblem::new("not_utf8", describe_nul_text(bytes)))
+        }
         Ok(text) => Ok(text),
-        Err(error) => Err(ContentProblem::new("not_utf8", describe_non_utf8(bytes, &error))),
+        Err(error) => Err(ContentProblem::new(
+            "not_utf8",
+            describe_non_utf8(bytes, &error),
+        )),
     }
 }
 
@@ -56,11 +64,15 @@ fn describe_nul_text(bytes: &[u8]) -> String {
 /// user can see what the file really holds.
 fn sniff_utf16(bytes: &[u8]) -> Option<(&'static str, String)> {
     let sample = &bytes[..bytes.len().min(4096)];
-    let (even_nuls, odd_nuls) = sample.iter().enumerate().fold((0, 0), |(even, odd), (i, b)| match (*b, i % 2) {
-        (0, 0) => (even + 1, odd),
-        (0, _) => (even, odd + 1),
-        _ => (even, odd),
-    });
+    let (even_nuls, odd_nuls) =
+        sample
+            .iter()
+            .enumerate()
+            .fold((0, 0), |(even, odd), (i, b)| match (*b, i % 2) {
+                (0, 0) => (even + 1, odd),
+                (0, _) => (even, odd + 1),
+                _ => (even, odd),
+            });
     let half = sample.len() / 2;
     // Find the alignment: skip a leading mark of any shape by testing both.
     let (endian, little) = if odd_nuls * 3 > half && odd_nuls > even_nuls * 4 {
@@ -72,7 +84,13 @@ fn sniff_utf16(bytes: &[u8]) -> Option<(&'static str, String)> {
     };
     let units: Vec<u16> = sample
         .chunks_exact(2)
-        .map(|pair| if little { u16::from_le_bytes([pair[0], pair[1]]) } else { u16::from_be_bytes([pair[0], pair[1]]) })
+        .map(|pair| {
+            if little {
+                u16::from_le_bytes([pair[0], pair[1]])
+            } else {
+                u16::from_be_bytes([pair[0], pair[1]])
+            }
+        })
         .collect();
     let text = String::from_utf16_lossy(&units);
     let line: String = text
@@ -102,7 +120,10 @@ fn describe_non_utf8(bytes: &[u8], error: &std::str::Utf8Error) -> String {
         return "not UTF-8 text: binary data (many NUL bytes)".into();
     }
     let offset = error.valid_up_to();
-    format!("not UTF-8 text: invalid byte 0x{:02X} at offset {offset}", bytes[offset])
+    format!(
+        "not UTF-8 text: invalid byte 0x{:02X} at offset {offset}",
+        bytes[offset]
+    )
 }
 
 fn check_json(text: &str) -> Result<(), ContentProblem> {
@@ -116,16 +137,24 @@ fn json_message(error: &serde_json::Error) -> String {
     // serde_json appends " at line L column C"; put the position first, where
     // a reader looks for it.
     let full = error.to_string();
-    let reason = full.rsplit_once(" at line ").map_or(full.as_str(), |(reason, _)| reason);
+    let reason = full
+        .rsplit_once(" at line ")
+        .map_or(full.as_str(), |(reason, _)| reason);
     if error.line() == 0 {
         format!("invalid JSON: {reason}")
     } else {
-        format!("invalid JSON at line {}, column {}: {reason}", error.line(), error.column())
+        format!(
+            "invalid JSON at line {}, column {}: {reason}",
+            error.line(),
+            error.column()
+        )
     }
 }
 
 fn check_csv(text: &str) -> Result<(), ContentProblem> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
     let mut record = csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut record) {
@@ -138,9 +167,15 @@ fn check_csv(text: &str) -> Result<(), ContentProblem> {
 
 fn csv_message(error: &csv::Error) -> String {
     match error.kind() {
-        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => {
             let line = pos.as_ref().map_or(0, csv::Position::line);
-            format!("invalid CSV at line {line}: {len} fields where the first row has {expected_len}")
+            format!(
+                "invalid CSV at line {line}: {len} fields where the first row has {expected_len}"
+            )
         }
         _ => format!("invalid CSV: {error}"),
     }
@@ -165,15 +200,23 @@ mod tests {
 
     #[test]
     fn json_errors_name_line_and_column() {
-        let problem = check(FileType::Json, b"{\n  \"a\": 1,\n  \"b\": 2\n  \"c\": 3\n}").unwrap_err();
+        let problem =
+            check(FileType::Json, b"{\n  \"a\": 1,\n  \"b\": 2\n  \"c\": 3\n}").unwrap_err();
         assert_eq!(problem.kind, "invalid_json");
-        assert_eq!(problem.message, "invalid JSON at line 4, column 3: expected `,` or `}`");
+        assert_eq!(
+            problem.message,
+            "invalid JSON at line 4, column 3: expected `,` or `}`"
+        );
     }
 
     #[test]
     fn truncated_json_is_reported() {
         let problem = check(FileType::Json, b"{\"a\": [1, 2").unwrap_err();
-        assert!(problem.message.starts_with("invalid JSON at line 1"), "{}", problem.message);
+        assert!(
+            problem.message.starts_with("invalid JSON at line 1"),
+            "{}",
+            problem.message
+        );
         assert!(problem.message.contains("EOF"), "{}", problem.message);
     }
 
@@ -181,7 +224,10 @@ mod tests {
     fn ragged_csv_rows_name_the_line() {
         let problem = check(FileType::Csv, b"a,b,c\n1,2,3\n4,5\n").unwrap_err();
         assert_eq!(problem.kind, "invalid_csv");
-        assert_eq!(problem.message, "invalid CSV at line 3: 2 fields where the first row has 3");
+        assert_eq!(
+            problem.message,
+            "invalid CSV at line 3: 2 fields where the first row has 3"
+        );
     }
 
     #[test]
@@ -192,7 +238,11 @@ mod tests {
         }
         let problem = check(FileType::Csv, &bytes).unwrap_err();
         assert_eq!(problem.kind, "not_utf8");
-        assert!(problem.message.contains("UTF-16 little-endian"), "{}", problem.message);
+        assert!(
+            problem.message.contains("UTF-16 little-endian"),
+            "{}",
+            problem.message
+        );
     }
 
     #[test]
@@ -204,12 +254,18 @@ mod tests {
             bytes.extend_from_slice(&unit.to_le_bytes());
         }
         let problem = check(FileType::Csv, &bytes).unwrap_err();
-        assert_eq!(problem.message, "not UTF-8 text: UTF-16 little-endian text, beginning \"==ERROR== bad option\"");
+        assert_eq!(
+            problem.message,
+            "not UTF-8 text: UTF-16 little-endian text, beginning \"==ERROR== bad option\""
+        );
     }
 
     #[test]
     fn latin1_text_names_the_bad_byte() {
         let problem = check(FileType::Md, b"caf\xE9 au lait").unwrap_err();
-        assert_eq!(problem.message, "not UTF-8 text: invalid byte 0xE9 at offset 3");
+        assert_eq!(
+            problem.message,
+            "not UTF-8 text: invalid byte 0xE9 at offset 3"
+        );
     }
 }

@@ -11,23 +11,37 @@ use crate::timestamp::{Modified, TimeSource};
 /// Walks `root` (symbolic links are not followed) and inventories every file
 /// under it, paths relative to `root`.
 pub fn inventory_folder(root: &Path, limits: Limits) -> std::io::Result<Inventory> {
-    let source = root.file_name().map_or_else(|| root.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let source = root.file_name().map_or_else(
+        || root.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let mut builder = InventoryBuilder::new(source, None);
     let mut read_total = 0u64;
     let mut seen = 0usize;
-    for item in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name() {
+    for item in walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
         let item = match item {
             Ok(item) => item,
             Err(error) => {
-                let path = error.path().and_then(|p| p.strip_prefix(root).ok()).map(|p| p.to_string_lossy().into_owned());
-                builder.archive_problem("unreadable_entry", format!("{}: {error}", path.unwrap_or_default()));
+                let path = error
+                    .path()
+                    .and_then(|p| p.strip_prefix(root).ok())
+                    .map(|p| p.to_string_lossy().into_owned());
+                builder.archive_problem(
+                    "unreadable_entry",
+                    format!("{}: {error}", path.unwrap_or_default()),
+                );
                 continue;
             }
         };
         if !item.file_type().is_file() {
             continue;
         }
-        let Ok(relative) = item.path().strip_prefix(root) else { continue };
+        let Ok(relative) = item.path().strip_prefix(root) else {
+            continue;
+        };
         let path = relative.to_string_lossy().replace('\\', "/");
         seen += 1;
         let metadata = item.metadata().ok();
@@ -43,7 +57,12 @@ pub fn inventory_folder(root: &Path, limits: Limits) -> std::io::Result<Inventor
             message: message.to_owned(),
         };
         if seen > limits.max_entries {
-            builder.add_file(&path, size, modified, skip("entry_limit", "past the entry limit; not read"));
+            builder.add_file(
+                &path,
+                size,
+                modified,
+                skip("entry_limit", "past the entry limit; not read"),
+            );
             continue;
         }
         if FileType::of_path(&path) == FileType::Other {
@@ -51,11 +70,21 @@ pub fn inventory_folder(root: &Path, limits: Limits) -> std::io::Result<Inventor
             continue;
         }
         if size > limits.max_entry_bytes {
-            builder.add_file(&path, size, modified, skip("entry_too_large", "above the per-file limit; not read"));
+            builder.add_file(
+                &path,
+                size,
+                modified,
+                skip("entry_too_large", "above the per-file limit; not read"),
+            );
             continue;
         }
         if read_total.saturating_add(size) > limits.max_total_bytes {
-            builder.add_file(&path, size, modified, skip("total_limit", "past the total size limit; not read"));
+            builder.add_file(
+                &path,
+                size,
+                modified,
+                skip("total_limit", "past the total size limit; not read"),
+            );
             continue;
         }
         match fs::read(item.path()) {
@@ -65,7 +94,16 @@ pub fn inventory_folder(root: &Path, limits: Limits) -> std::io::Result<Inventor
             }
             Err(error) => {
                 let message = format!("could not read: {error}");
-                builder.add_file(&path, size, modified, Content::Failed { status: Status::Error, kind: "unreadable_entry", message });
+                builder.add_file(
+                    &path,
+                    size,
+                    modified,
+                    Content::Failed {
+                        status: Status::Error,
+                        kind: "unreadable_entry",
+                        message,
+                    },
+                );
             }
         }
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{self, FileType, EXPECTED_FOLDERS};
+use crate::classify::{self, EXPECTED_FOLDERS, FileType};
 use crate::content;
 use crate::timestamp::{Modified, TimeSource};
 
@@ -141,7 +141,11 @@ pub enum Content<'a> {
     /// Read to the end without keeping the bytes (types that are not parsed).
     Verified,
     /// Not read, or not readable.
-    Failed { status: Status, kind: &'static str, message: String },
+    Failed {
+        status: Status,
+        kind: &'static str,
+        message: String,
+    },
 }
 
 /// Collects files one at a time, from any source, into an [`Inventory`].
@@ -159,33 +163,59 @@ pub struct InventoryBuilder {
 
 impl InventoryBuilder {
     pub fn new(source: impl Into<String>, root: Option<String>) -> Self {
-        Self { source: source.into(), root, entries: Vec::new(), problems: Vec::new(), junk: Vec::new() }
+        Self {
+            source: source.into(),
+            root,
+            entries: Vec::new(),
+            problems: Vec::new(),
+            junk: Vec::new(),
+        }
     }
 
     /// The path as shown: wrapping folder removed, Windows separators made `/`.
     pub fn display_path(&self, raw_path: &str) -> String {
         let path = raw_path.replace('\\', "/");
         match &self.root {
-            Some(root) => path.strip_prefix(root.as_str()).map(str::to_owned).unwrap_or(path),
+            Some(root) => path
+                .strip_prefix(root.as_str())
+                .map(str::to_owned)
+                .unwrap_or(path),
             None => path,
         }
     }
 
     /// Records a problem that belongs to the whole archive, not to one file.
     pub fn archive_problem(&mut self, kind: &str, message: impl Into<String>) {
-        self.problems.push(Problem { path: String::new(), kind: kind.into(), message: message.into() });
+        self.problems.push(Problem {
+            path: String::new(),
+            kind: kind.into(),
+            message: message.into(),
+        });
     }
 
     /// Records a problem about a file that is also added with [`Self::add_file`].
     pub fn file_problem(&mut self, raw_path: &str, kind: &str, message: impl Into<String>) {
         let path = self.display_path(raw_path);
-        self.problems.push(Problem { path, kind: kind.into(), message: message.into() });
+        self.problems.push(Problem {
+            path,
+            kind: kind.into(),
+            message: message.into(),
+        });
     }
 
     /// Adds one file (never a folder). OS junk is set aside here.
-    pub fn add_file(&mut self, raw_path: &str, bytes: u64, modified: Option<Modified>, content: Content<'_>) {
+    pub fn add_file(
+        &mut self,
+        raw_path: &str,
+        bytes: u64,
+        modified: Option<Modified>,
+        content: Content<'_>,
+    ) {
         if classify::is_os_junk(raw_path) {
-            self.junk.push(JunkEntry { path: raw_path.to_owned(), bytes });
+            self.junk.push(JunkEntry {
+                path: raw_path.to_owned(),
+                bytes,
+            });
             return;
         }
         let path = self.display_path(raw_path);
@@ -203,13 +233,25 @@ impl InventoryBuilder {
             Content::Bytes(data) => {
                 if let Err(problem) = content::check(file_type, data) {
                     status = Status::Error;
-                    self.problems.push(Problem { path: path.clone(), kind: problem.kind.into(), message: problem.message });
+                    self.problems.push(Problem {
+                        path: path.clone(),
+                        kind: problem.kind.into(),
+                        message: problem.message,
+                    });
                 }
             }
             Content::Verified => {}
-            Content::Failed { status: failed, kind, message } => {
+            Content::Failed {
+                status: failed,
+                kind,
+                message,
+            } => {
                 status = status.max(failed);
-                self.problems.push(Problem { path: path.clone(), kind: kind.into(), message });
+                self.problems.push(Problem {
+                    path: path.clone(),
+                    kind: kind.into(),
+                    message,
+                });
             }
         }
         let entry = Entry {
@@ -257,7 +299,11 @@ impl InventoryBuilder {
             stats.latest_modified = Some(modified.to_iso());
             stats.latest_modified_zoneless = modified.is_zoneless();
         }
-        for dir in [&mut directories.reports, &mut directories.csv_data, &mut directories.artifacts] {
+        for dir in [
+            &mut directories.reports,
+            &mut directories.csv_data,
+            &mut directories.artifacts,
+        ] {
             dir.present = dir.files > 0;
         }
 
@@ -289,14 +335,19 @@ impl Inventory {
             .iter()
             .filter_map(|t| {
                 let stats = self.by_type.get(*t);
-                stats.latest_modified.as_deref().map(|m| (m, stats.latest_modified_zoneless))
+                stats
+                    .latest_modified
+                    .as_deref()
+                    .map(|m| (m, stats.latest_modified_zoneless))
             })
             .max_by(|a, b| a.0.cmp(b.0))
     }
 
     /// Entries that could not be read or were skipped.
     pub fn failed_entries(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.iter().filter(|e| matches!(e.status, Status::Error | Status::Skipped))
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.status, Status::Error | Status::Skipped))
     }
 
     /// A terminal-friendly summary, what `chimera inventory` prints by default.
@@ -305,7 +356,10 @@ impl Inventory {
         let mut out = String::new();
         let _ = writeln!(out, "Inventory of {}", self.source);
         if let Some(root) = &self.root {
-            let _ = writeln!(out, "  (read as the contents of its wrapping folder {root})");
+            let _ = writeln!(
+                out,
+                "  (read as the contents of its wrapping folder {root})"
+            );
         }
         let _ = writeln!(out, "  {} files, {}", self.files, human_bytes(self.bytes));
         let _ = writeln!(out, "\nBy type:");
@@ -326,19 +380,31 @@ impl Inventory {
         }
         let _ = writeln!(out, "\nDirectories:");
         for (name, dir) in self.directories.expected() {
-            let state = if dir.present { format!("{} files", dir.files) } else { "missing".into() };
+            let state = if dir.present {
+                format!("{} files", dir.files)
+            } else {
+                "missing".into()
+            };
             let _ = writeln!(out, "  {:<10} {state}", format!("{name}/"));
         }
         for (name, files) in &self.directories.other {
             let _ = writeln!(out, "  {:<10} {files} files (other)", format!("{name}/"));
         }
         if self.directories.top_level_files > 0 {
-            let _ = writeln!(out, "  (top level) {} files", self.directories.top_level_files);
+            let _ = writeln!(
+                out,
+                "  (top level) {} files",
+                self.directories.top_level_files
+            );
         }
         if !self.problems.is_empty() {
             let _ = writeln!(out, "\nProblems ({}):", self.problems.len());
             for problem in &self.problems {
-                let path = if problem.path.is_empty() { "(archive)" } else { &problem.path };
+                let path = if problem.path.is_empty() {
+                    "(archive)"
+                } else {
+                    &problem.path
+                };
                 let _ = writeln!(out, "  {path}: {}", problem.message);
             }
         }
@@ -358,7 +424,11 @@ pub fn human_bytes(bytes: u64) -> String {
         value /= 1000.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 #[cfg(test)]
@@ -382,7 +452,10 @@ mod tests {
         assert_eq!(inventory.bytes, 25);
         assert_eq!(inventory.by_type.csv.count, 1);
         assert_eq!(inventory.by_type.md.count, 2);
-        assert_eq!(inventory.by_type.md.latest_modified.as_deref(), Some("1970-01-01T00:05:00Z"));
+        assert_eq!(
+            inventory.by_type.md.latest_modified.as_deref(),
+            Some("1970-01-01T00:05:00Z")
+        );
         assert_eq!(inventory.by_type.other.bytes, 7);
         assert!(inventory.directories.reports.present);
         assert_eq!(inventory.directories.reports.files, 2);
@@ -422,11 +495,19 @@ mod tests {
     #[test]
     fn a_zoneless_latest_time_is_flagged_as_such() {
         let mut builder = InventoryBuilder::new("x.zip", None);
-        builder.add_file("a.csv", 1, Some(Modified::exact(500, TimeSource::DosLocal)), Content::Verified);
+        builder.add_file(
+            "a.csv",
+            1,
+            Some(Modified::exact(500, TimeSource::DosLocal)),
+            Content::Verified,
+        );
         builder.add_file("b.csv", 1, utc(400), Content::Verified);
         let inventory = builder.finish();
         assert!(inventory.by_type.csv.latest_modified_zoneless);
-        assert_eq!(inventory.by_type.csv.latest_modified.as_deref(), Some("1970-01-01T00:08:20"));
+        assert_eq!(
+            inventory.by_type.csv.latest_modified.as_deref(),
+            Some("1970-01-01T00:08:20")
+        );
     }
 
     #[test]

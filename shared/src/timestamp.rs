@@ -1,7 +1,10 @@
 //! Modification times of inventoried files, and how much each one can be trusted.
 
 use serde::{Deserialize, Serialize};
-use time::{OffsetDateTime, PrimitiveDateTime, format_description::BorrowedFormatItem, macros::format_description};
+use time::{
+    OffsetDateTime, PrimitiveDateTime, format_description::BorrowedFormatItem,
+    macros::format_description,
+};
 
 const UTC_FORMAT: &[BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
@@ -36,7 +39,10 @@ pub struct Modified {
 
 impl Modified {
     pub fn exact(unix_seconds: i64, source: TimeSource) -> Self {
-        Self { unix_seconds, source }
+        Self {
+            unix_seconds,
+            source,
+        }
     }
 
     /// True when the time carries no zone (a DOS time): it must not be shown as UTC.
@@ -49,8 +55,13 @@ impl Modified {
         let Ok(at) = OffsetDateTime::from_unix_timestamp(self.unix_seconds) else {
             return String::from("invalid");
         };
-        let format = if self.is_zoneless() { ZONELESS_FORMAT } else { UTC_FORMAT };
-        at.format(format).unwrap_or_else(|_| String::from("invalid"))
+        let format = if self.is_zoneless() {
+            ZONELESS_FORMAT
+        } else {
+            UTC_FORMAT
+        };
+        at.format(format)
+            .unwrap_or_else(|_| String::from("invalid"))
     }
 
     /// From the MS-DOS fields of a zip header; `None` when the fields do not
@@ -66,7 +77,9 @@ impl Modified {
         let month = time::Month::try_from(month).ok()?;
         let date = time::Date::from_calendar_date(i32::from(year), month, day).ok()?;
         let clock = time::Time::from_hms(hour, minute, second).ok()?;
-        let seconds = PrimitiveDateTime::new(date, clock).assume_utc().unix_timestamp();
+        let seconds = PrimitiveDateTime::new(date, clock)
+            .assume_utc()
+            .unix_timestamp();
         Some(Self::exact(seconds, TimeSource::DosLocal))
     }
 

@@ -31,23 +31,46 @@ fn the_example_folder_is_inventoried_exactly() {
     assert!(inventory.directories.reports.present);
     assert!(inventory.directories.csv_data.present);
     assert!(!inventory.directories.artifacts.present);
-    assert_eq!(inventory.directories.reports.files + inventory.directories.csv_data.files, 107);
+    assert_eq!(
+        inventory.directories.reports.files + inventory.directories.csv_data.files,
+        107
+    );
     // Info-ZIP on Linux writes exact UTC times in the extended-timestamp field.
-    assert_eq!(inventory.by_type.csv.latest_modified.as_deref(), Some("2026-03-11T19:16:42Z"));
-    assert_eq!(inventory.by_type.md.latest_modified.as_deref(), Some("2026-03-12T03:58:19Z"));
+    assert_eq!(
+        inventory.by_type.csv.latest_modified.as_deref(),
+        Some("2026-03-11T19:16:42Z")
+    );
+    assert_eq!(
+        inventory.by_type.md.latest_modified.as_deref(),
+        Some("2026-03-12T03:58:19Z")
+    );
     assert!(!inventory.by_type.csv.latest_modified_zoneless);
-    assert!(inventory.entries.iter().all(|e| e.modified.as_deref().is_some_and(|m| m.ends_with('Z'))));
+    assert!(
+        inventory
+            .entries
+            .iter()
+            .all(|e| e.modified.as_deref().is_some_and(|m| m.ends_with('Z')))
+    );
     assert!(inventory.root.is_none());
 }
 
 #[test]
 fn the_example_folder_has_one_csv_that_is_not_csv() {
     let inventory = read(example_zip());
-    let not_text: Vec<_> = inventory.problems.iter().filter(|p| p.kind == "not_utf8").collect();
+    let not_text: Vec<_> = inventory
+        .problems
+        .iter()
+        .filter(|p| p.kind == "not_utf8")
+        .collect();
     assert!(!not_text.is_empty(), "{:?}", inventory.problems);
     assert_eq!(not_text.len(), 1, "{not_text:?}");
     assert_eq!(not_text[0].path, "reports/profiling/ncu_summary.csv");
-    assert!(not_text[0].message.contains("UTF-16 little-endian text, beginning \"==ERROR=="), "{not_text:?}");
+    assert!(
+        not_text[0]
+            .message
+            .contains("UTF-16 little-endian text, beginning \"==ERROR=="),
+        "{not_text:?}"
+    );
 }
 
 #[test]
@@ -89,11 +112,37 @@ fn each_broken_file_gets_a_specific_reason_and_the_rest_are_kept() {
     ]);
     let inventory = read(zip);
     assert_eq!(inventory.files, 4);
-    let messages: Vec<_> = inventory.problems.iter().map(|p| (p.path.as_str(), p.message.as_str())).collect();
-    assert!(messages.contains(&("reports/bad.json", "invalid JSON at line 3, column 3: expected `,` or `}`")), "{messages:?}");
-    assert!(messages.contains(&("reports/ragged.csv", "invalid CSV at line 3: 1 fields where the first row has 2")), "{messages:?}");
-    assert!(messages.contains(&("reports/latin1.md", "not UTF-8 text: invalid byte 0xE9 at offset 3")), "{messages:?}");
-    let good = inventory.entries.iter().find(|e| e.path == "reports/good.json").unwrap();
+    let messages: Vec<_> = inventory
+        .problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.message.as_str()))
+        .collect();
+    assert!(
+        messages.contains(&(
+            "reports/bad.json",
+            "invalid JSON at line 3, column 3: expected `,` or `}`"
+        )),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&(
+            "reports/ragged.csv",
+            "invalid CSV at line 3: 1 fields where the first row has 2"
+        )),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&(
+            "reports/latin1.md",
+            "not UTF-8 text: invalid byte 0xE9 at offset 3"
+        )),
+        "{messages:?}"
+    );
+    let good = inventory
+        .entries
+        .iter()
+        .find(|e| e.path == "reports/good.json")
+        .unwrap();
     assert_eq!(good.status, Status::Ok);
 }
 
@@ -113,7 +162,10 @@ fn a_bad_crc_is_reported_for_that_file_only() {
 fn encrypted_entries_are_reported_not_read() {
     let mut secret = RawEntry::new("reports/secret.csv", b"garbage");
     secret.flags = 1;
-    let inventory = read(raw_zip(&[secret, RawEntry::new("reports/open.md", b"# hi")]));
+    let inventory = read(raw_zip(&[
+        secret,
+        RawEntry::new("reports/open.md", b"# hi"),
+    ]));
     assert_eq!(inventory.files, 2);
     assert_eq!(problem_kinds(&inventory), ["encrypted"]);
 }
@@ -126,7 +178,12 @@ fn escaping_names_are_shown_as_text_with_a_warning() {
     ]));
     assert_eq!(inventory.files, 2);
     assert_eq!(problem_kinds(&inventory), ["unsafe_path", "unsafe_path"]);
-    assert!(inventory.entries.iter().all(|e| e.status == Status::Warning));
+    assert!(
+        inventory
+            .entries
+            .iter()
+            .all(|e| e.status == Status::Warning)
+    );
 }
 
 #[test]
@@ -146,9 +203,23 @@ fn the_best_timestamp_present_is_used() {
     let mut windows = RawEntry::new("c.csv", b"c\n");
     windows.extra = ntfs_times(1_600_000_000);
     let inventory = read(raw_zip(&[plain, unix, windows]));
-    let modified: Vec<_> = inventory.entries.iter().map(|e| e.modified.clone().unwrap()).collect();
-    assert_eq!(modified, ["2025-12-24T20:31:08", "2023-11-14T22:13:20Z", "2020-09-13T12:26:40Z"]);
-    assert_eq!(inventory.by_type.csv.latest_modified.as_deref(), Some("2025-12-24T20:31:08"));
+    let modified: Vec<_> = inventory
+        .entries
+        .iter()
+        .map(|e| e.modified.clone().unwrap())
+        .collect();
+    assert_eq!(
+        modified,
+        [
+            "2025-12-24T20:31:08",
+            "2023-11-14T22:13:20Z",
+            "2020-09-13T12:26:40Z"
+        ]
+    );
+    assert_eq!(
+        inventory.by_type.csv.latest_modified.as_deref(),
+        Some("2025-12-24T20:31:08")
+    );
     assert!(inventory.by_type.csv.latest_modified_zoneless);
 }
 
@@ -156,10 +227,16 @@ fn the_best_timestamp_present_is_used() {
 fn something_that_is_not_a_zip_is_named() {
     let error = inventory_zip("x.zip", b"hello, world".to_vec(), Limits::default()).unwrap_err();
     assert!(matches!(error, ArchiveError::NotZip(_)));
-    assert_eq!(error.to_string(), "not a zip archive: it looks like plain text");
+    assert_eq!(
+        error.to_string(),
+        "not a zip archive: it looks like plain text"
+    );
     let gzip = inventory_zip("x.tgz", vec![0x1F, 0x8B, 8, 0, 0, 0], Limits::default()).unwrap_err();
     assert!(gzip.to_string().contains("gzip"), "{gzip}");
-    assert!(matches!(inventory_zip("x.zip", Vec::new(), Limits::default()), Err(ArchiveError::Empty)));
+    assert!(matches!(
+        inventory_zip("x.zip", Vec::new(), Limits::default()),
+        Err(ArchiveError::Empty)
+    ));
 }
 
 #[test]
@@ -172,8 +249,15 @@ fn a_truncated_zip_keeps_the_files_before_the_cut() {
     let cut = zip.windows(4).rposition(|w| w == b"PK\x03\x04").unwrap() + 100;
     zip.truncate(cut);
     let inventory = read(zip);
-    let paths: Vec<_> = inventory.entries.iter().map(|e| (e.path.as_str(), e.status)).collect();
-    assert_eq!(paths[..2], [("reports/a.csv", Status::Ok), ("reports/b.md", Status::Ok)]);
+    let paths: Vec<_> = inventory
+        .entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.status))
+        .collect();
+    assert_eq!(
+        paths[..2],
+        [("reports/a.csv", Status::Ok), ("reports/b.md", Status::Ok)]
+    );
     assert_eq!(inventory.problems[0].kind, "damaged_archive");
 }
 
@@ -185,12 +269,20 @@ fn a_zip_cut_inside_its_first_header_is_an_error() {
 }
 
 fn small_limits() -> Limits {
-    Limits { max_entry_bytes: 1 << 20, max_total_bytes: 3 << 20, ratio_floor_bytes: 64 << 10, max_ratio: 100, ..Limits::default() }
+    Limits {
+        max_entry_bytes: 1 << 20,
+        max_total_bytes: 3 << 20,
+        ratio_floor_bytes: 64 << 10,
+        max_ratio: 100,
+        ..Limits::default()
+    }
 }
 
 fn deflated(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).large_file(false);
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .large_file(false);
     for (name, data) in files {
         writer.start_file(*name, options).unwrap();
         writer.write_all(data).unwrap();
@@ -200,7 +292,10 @@ fn deflated(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
 
 #[test]
 fn a_highly_compressed_entry_is_skipped_as_a_bomb() {
-    let zip = deflated(&[("reports/zeros.csv", vec![b'0'; 900 << 10]), ("reports/ok.md", b"# ok".to_vec())]);
+    let zip = deflated(&[
+        ("reports/zeros.csv", vec![b'0'; 900 << 10]),
+        ("reports/ok.md", b"# ok".to_vec()),
+    ]);
     let inventory = inventory_zip("bomb.zip", zip, small_limits()).unwrap();
     assert_eq!(inventory.files, 2);
     assert_eq!(problem_kinds(&inventory), ["compression_ratio"]);
@@ -210,8 +305,13 @@ fn a_highly_compressed_entry_is_skipped_as_a_bomb() {
 
 #[test]
 fn an_entry_above_the_size_limit_is_skipped() {
-    let big: Vec<u8> = (0..(2u32 << 20)).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
-    let zip = deflated(&[("reports/big.bin", big), ("reports/ok.md", b"# ok".to_vec())]);
+    let big: Vec<u8> = (0..(2u32 << 20))
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let zip = deflated(&[
+        ("reports/big.bin", big),
+        ("reports/ok.md", b"# ok".to_vec()),
+    ]);
     let inventory = inventory_zip("big.zip", zip, small_limits()).unwrap();
     assert_eq!(problem_kinds(&inventory), ["entry_too_large"]);
     assert_eq!(inventory.files, 2);
@@ -219,13 +319,23 @@ fn an_entry_above_the_size_limit_is_skipped() {
 
 #[test]
 fn reading_stops_at_the_total_limit_and_says_so() {
-    let chunk = |seed: u32| -> Vec<u8> { (0..(900u32 << 10)).map(|i| (i.wrapping_add(seed).wrapping_mul(2_654_435_761) >> 24) as u8).collect() };
-    let files: Vec<_> = (0..5).map(|i| (format!("artifacts/{i}.bin"), chunk(i))).collect();
+    let chunk = |seed: u32| -> Vec<u8> {
+        (0..(900u32 << 10))
+            .map(|i| (i.wrapping_add(seed).wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect()
+    };
+    let files: Vec<_> = (0..5)
+        .map(|i| (format!("artifacts/{i}.bin"), chunk(i)))
+        .collect();
     let named: Vec<_> = files.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
     let inventory = inventory_zip("many.zip", deflated(&named), small_limits()).unwrap();
     assert_eq!(inventory.files, 5);
     assert!(problem_kinds(&inventory).contains(&"total_limit"));
-    let skipped = inventory.entries.iter().filter(|e| e.status == Status::Skipped).count();
+    let skipped = inventory
+        .entries
+        .iter()
+        .filter(|e| e.status == Status::Skipped)
+        .count();
     assert_eq!(skipped, 2);
 }
 
@@ -236,16 +346,29 @@ fn entries_sharing_the_same_data_are_not_read() {
     writer.start_file("reports/kernel.csv", options).unwrap();
     writer.write_all(&vec![b'1'; 10_000]).unwrap();
     for i in 0..50 {
-        writer.shallow_copy_file("reports/kernel.csv", &format!("reports/copy{i}.csv")).unwrap();
+        writer
+            .shallow_copy_file("reports/kernel.csv", &format!("reports/copy{i}.csv"))
+            .unwrap();
     }
     writer.start_file("reports/real.md", options).unwrap();
     writer.write_all(b"# real").unwrap();
     let inventory = read(writer.finish().unwrap().into_inner());
     assert_eq!(inventory.files, 52);
     assert!(problem_kinds(&inventory).contains(&"overlapping_entries"));
-    let real = inventory.entries.iter().find(|e| e.path == "reports/real.md").unwrap();
+    let real = inventory
+        .entries
+        .iter()
+        .find(|e| e.path == "reports/real.md")
+        .unwrap();
     assert_eq!(real.status, Status::Ok);
-    assert_eq!(inventory.entries.iter().filter(|e| e.status == Status::Skipped).count(), 51);
+    assert_eq!(
+        inventory
+            .entries
+            .iter()
+            .filter(|e| e.status == Status::Skipped)
+            .count(),
+        51
+    );
 }
 
 #[test]
@@ -253,7 +376,9 @@ fn seventy_thousand_entries_are_all_counted() {
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
     for i in 0..70_000 {
-        writer.start_file(format!("reports/run{i:05}.csv"), options).unwrap();
+        writer
+            .start_file(format!("reports/run{i:05}.csv"), options)
+            .unwrap();
         writer.write_all(b"ttft_ms\n12.5\n").unwrap();
     }
     let inventory = read(writer.finish().unwrap().into_inner());
@@ -265,17 +390,31 @@ fn seventy_thousand_entries_are_all_counted() {
 #[test]
 fn entries_past_the_entry_limit_are_listed_as_skipped() {
     let names: Vec<String> = (0..10).map(|i| format!("reports/{i}.md")).collect();
-    let files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), b"# x" as &[u8])).collect();
-    let limits = Limits { max_entries: 6, ..Limits::default() };
+    let files: Vec<(&str, &[u8])> = names
+        .iter()
+        .map(|n| (n.as_str(), b"# x" as &[u8]))
+        .collect();
+    let limits = Limits {
+        max_entries: 6,
+        ..Limits::default()
+    };
     let inventory = inventory_zip("x.zip", zip_of(&files), limits).unwrap();
     assert_eq!(inventory.files, 10);
-    assert_eq!(inventory.entries.iter().filter(|e| e.status == Status::Skipped).count(), 4);
+    assert_eq!(
+        inventory
+            .entries
+            .iter()
+            .filter(|e| e.status == Status::Skipped)
+            .count(),
+        4
+    );
     assert_eq!(inventory.problems[0].kind, "entry_limit");
 }
 
 #[test]
 fn the_scan_can_run_in_small_steps() {
-    let mut scan = chimera_shared::ZipScan::open("test.zip", example_zip(), Limits::default()).unwrap();
+    let mut scan =
+        chimera_shared::ZipScan::open("test.zip", example_zip(), Limits::default()).unwrap();
     let mut steps = 0;
     while scan.step(10) {
         steps += 1;

@@ -20,7 +20,10 @@ enum LoadState {
     Idle,
     Loading(Progress),
     Failed(String),
-    Ready { inventory: Arc<Inventory>, elapsed_ms: f64 },
+    Ready {
+        inventory: Arc<Inventory>,
+        elapsed_ms: f64,
+    },
 }
 
 /// Which input a load reads.
@@ -48,13 +51,19 @@ pub fn App() -> impl IntoView {
             set_state.set(LoadState::Loading(progress));
             true
         };
-        set_state.set(LoadState::Loading(Progress { label: "Opening…".into(), done: 0, total: 0 }));
+        set_state.set(LoadState::Loading(Progress {
+            label: "Opening…".into(),
+            done: 0,
+            total: 0,
+        }));
         spawn_local(async move {
             let started = load::now_ms();
             let result = match source {
                 Source::ZipFile(file) => load::inventory_zip_file(file, on_progress).await,
                 Source::Folder(files) => load::inventory_folder(files, on_progress).await,
-                Source::Example => load::inventory_zip_url(EXAMPLE_URL, EXAMPLE_NAME, on_progress).await,
+                Source::Example => {
+                    load::inventory_zip_url(EXAMPLE_URL, EXAMPLE_NAME, on_progress).await
+                }
             };
             if generation.get_value() != mine {
                 return;
@@ -62,7 +71,10 @@ pub fn App() -> impl IntoView {
             match result {
                 Ok(Some(inventory)) => {
                     let elapsed_ms = load::now_ms() - started;
-                    set_state.set(LoadState::Ready { inventory, elapsed_ms });
+                    set_state.set(LoadState::Ready {
+                        inventory,
+                        elapsed_ms,
+                    });
                 }
                 Ok(None) => {}
                 Err(message) => set_state.set(LoadState::Failed(message)),
@@ -73,7 +85,11 @@ pub fn App() -> impl IntoView {
     let on_drop = move |ev: web_sys::DragEvent| {
         ev.prevent_default();
         set_dragging.set(false);
-        let Some(file) = ev.data_transfer().and_then(|dt| dt.files()).and_then(|files| files.get(0)) else {
+        let Some(file) = ev
+            .data_transfer()
+            .and_then(|dt| dt.files())
+            .and_then(|files| files.get(0))
+        else {
             return;
         };
         // A dropped folder arrives as a zero-byte file with no type.
@@ -157,7 +173,11 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn ProgressBar(progress: Progress) -> impl IntoView {
-    let percent = if progress.total == 0 { 0.0 } else { progress.done as f64 * 100.0 / progress.total as f64 };
+    let percent = if progress.total == 0 {
+        0.0
+    } else {
+        progress.done as f64 * 100.0 / progress.total as f64
+    };
     view! {
         <div class="progress" data-testid="progress">
             <div class="progress-label">
@@ -170,5 +190,7 @@ fn ProgressBar(progress: Progress) -> impl IntoView {
 
 /// The element an event fired on, as the type the handler expects.
 fn event_target<T: JsCast>(ev: &leptos::ev::Event) -> T {
-    ev.target().expect("events from inputs have a target").unchecked_into()
+    ev.target()
+        .expect("events from inputs have a target")
+        .unchecked_into()
 }

@@ -44,7 +44,10 @@ pub fn FileTable(inventory: Arc<Inventory>) -> impl IntoView {
         rows.sort_by(|a, b| {
             let order = match key {
                 SortKey::Path => a.path.cmp(&b.path),
-                SortKey::Type => a.file_type.cmp(&b.file_type).then_with(|| a.path.cmp(&b.path)),
+                SortKey::Type => a
+                    .file_type
+                    .cmp(&b.file_type)
+                    .then_with(|| a.path.cmp(&b.path)),
                 SortKey::Size => a.bytes.cmp(&b.bytes),
                 SortKey::Modified => a.modified.cmp(&b.modified),
                 SortKey::Status => a.status.cmp(&b.status).then_with(|| a.path.cmp(&b.path)),

@@ -28,7 +28,8 @@ pub async fn inventory_zip_bytes(
     bytes: Vec<u8>,
     mut on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<Option<Arc<Inventory>>, String> {
-    let mut scan = ZipScan::open(name, bytes, Limits::default()).map_err(|e| format!("{name}: {e}"))?;
+    let mut scan =
+        ZipScan::open(name, bytes, Limits::default()).map_err(|e| format!("{name}: {e}"))?;
     let total = scan.total_entries();
     loop {
         let started = now_ms();
@@ -36,7 +37,11 @@ pub async fn inventory_zip_bytes(
         while more && now_ms() - started < SLICE_MS {
             more = scan.step(64);
         }
-        let keep_going = on_progress(Progress { label: format!("Reading {name}"), done: scan.done_entries(), total });
+        let keep_going = on_progress(Progress {
+            label: format!("Reading {name}"),
+            done: scan.done_entries(),
+            total,
+        });
         if !keep_going {
             return Ok(None);
         }
@@ -54,7 +59,9 @@ pub async fn inventory_zip_file(
     on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<Option<Arc<Inventory>>, String> {
     let name = file.name();
-    let bytes = read_file(&file).await.map_err(|e| format!("{name}: could not read the file: {e}"))?;
+    let bytes = read_file(&file)
+        .await
+        .map_err(|e| format!("{name}: could not read the file: {e}"))?;
     inventory_zip_bytes(&name, bytes, on_progress).await
 }
 
@@ -86,7 +93,11 @@ pub async fn inventory_folder(
     mut on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<Option<Arc<Inventory>>, String> {
     let paths: Vec<String> = files.iter().map(relative_path).collect();
-    let folder = paths.first().and_then(|p| classify::top_folder(p)).unwrap_or("folder").to_owned();
+    let folder = paths
+        .first()
+        .and_then(|p| classify::top_folder(p))
+        .unwrap_or("folder")
+        .to_owned();
     let root = Some(format!("{folder}/"));
     let mut builder = InventoryBuilder::new(folder.clone(), root);
     let limits = Limits::default();
@@ -95,7 +106,10 @@ pub async fn inventory_folder(
     let mut slice_started = now_ms();
     for (index, (file, path)) in files.iter().zip(&paths).enumerate() {
         let size = file.size() as u64;
-        let modified = Some(Modified::exact((file.last_modified() / 1000.0) as i64, TimeSource::FileSystem));
+        let modified = Some(Modified::exact(
+            (file.last_modified() / 1000.0) as i64,
+            TimeSource::FileSystem,
+        ));
         let parse = FileType::of_path(path) != FileType::Other && !classify::is_os_junk(path);
         if !parse {
             builder.add_file(path, size, modified, Content::Verified);
@@ -123,14 +137,22 @@ pub async fn inventory_folder(
             }
         }
         if now_ms() - slice_started > SLICE_MS {
-            if !on_progress(Progress { label: format!("Reading {folder}/"), done: index + 1, total }) {
+            if !on_progress(Progress {
+                label: format!("Reading {folder}/"),
+                done: index + 1,
+                total,
+            }) {
                 return Ok(None);
             }
             yield_to_browser().await;
             slice_started = now_ms();
         }
     }
-    on_progress(Progress { label: format!("Reading {folder}/"), done: total, total });
+    on_progress(Progress {
+        label: format!("Reading {folder}/"),
+        done: total,
+        total,
+    });
     Ok(Some(Arc::new(builder.finish())))
 }
 
@@ -139,11 +161,17 @@ fn relative_path(file: &web_sys::File) -> String {
         .ok()
         .and_then(|v| v.as_string())
         .unwrap_or_default();
-    if relative.is_empty() { file.name() } else { relative }
+    if relative.is_empty() {
+        file.name()
+    } else {
+        relative
+    }
 }
 
 async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
-    let buffer = JsFuture::from(file.array_buffer()).await.map_err(|e| js_error(&e))?;
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|e| js_error(&e))?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
@@ -158,7 +186,9 @@ async fn yield_to_browser() {
 }
 
 pub fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
 }
 
 fn js_error(value: &wasm_bindgen::JsValue) -> String {

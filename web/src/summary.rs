@@ -14,12 +14,25 @@ use crate::file_table::FileTable;
 pub fn InventoryView(inventory: Arc<Inventory>, elapsed_ms: f64) -> impl IntoView {
     let latest = inventory.latest_modified().map_or_else(
         || "unknown".to_string(),
-        |(at, zoneless)| if zoneless { format!("{at} (zone unknown)") } else { pretty_utc(at) },
+        |(at, zoneless)| {
+            if zoneless {
+                format!("{at} (zone unknown)")
+            } else {
+                pretty_utc(at)
+            }
+        },
     );
-    let download_name = format!("{}.inventory.json", inventory.source.trim_end_matches(".zip"));
+    let download_name = format!(
+        "{}.inventory.json",
+        inventory.source.trim_end_matches(".zip")
+    );
     let json_inventory = inventory.clone();
     let on_download = move |_| {
-        let _ = download::save_text(&download_name, "application/json", &json_inventory.to_json());
+        let _ = download::save_text(
+            &download_name,
+            "application/json",
+            &json_inventory.to_json(),
+        );
     };
     let root_note = inventory.root.clone().map(|root| {
         view! { <p class="note">"Read as the contents of its wrapping folder " <code>{root}</code> "."</p> }
@@ -99,7 +112,11 @@ fn Coverage(inventory: Arc<Inventory>) -> impl IntoView {
         .expected()
         .into_iter()
         .map(|(name, dir)| {
-            let (mark, state) = if dir.present { ("✓", "present") } else { ("✗", "missing") };
+            let (mark, state) = if dir.present {
+                ("✓", "present")
+            } else {
+                ("✗", "missing")
+            };
             view! {
                 <tr class=state data-testid=format!("dir-{name}")>
                     <td><code>{format!("{name}/")}</code></td>
@@ -146,7 +163,11 @@ fn Problems(inventory: Arc<Inventory>) -> impl IntoView {
         .problems
         .iter()
         .map(|problem| {
-            let path = if problem.path.is_empty() { "(the archive)".to_string() } else { problem.path.clone() };
+            let path = if problem.path.is_empty() {
+                "(the archive)".to_string()
+            } else {
+                problem.path.clone()
+            };
             view! {
                 <tr>
                     <td class="path">{path}</td>

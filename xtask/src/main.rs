@@ -26,20 +26,32 @@ fn main() -> Result<()> {
 
 fn dist(dev: bool) -> Result<()> {
     let root = workspace_root();
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let target_dir =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let profile = if dev { "dev" } else { "web-release" };
     let profile_dir = if dev { "debug" } else { "web-release" };
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&root)
-        .args(["build", "-p", WEB_BIN, "--target", WASM_TARGET, "--profile", profile])
+        .args([
+            "build",
+            "-p",
+            WEB_BIN,
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            profile,
+        ])
         .status()
         .context("running cargo build for the page")?;
     if !status.success() {
         bail!("building the page failed");
     }
-    let wasm = target_dir.join(WASM_TARGET).join(profile_dir).join(format!("{WEB_BIN}.wasm"));
+    let wasm = target_dir
+        .join(WASM_TARGET)
+        .join(profile_dir)
+        .join(format!("{WEB_BIN}.wasm"));
 
     let dist = root.join("dist");
     if dist.exists() {
@@ -60,7 +72,9 @@ fn dist(dev: bool) -> Result<()> {
     fs::write(dist.join("index.html"), html)?;
     fs::write(
         dist.join("boot.js"),
-        format!("import init from '/{BUNDLE_NAME}.js';\ninit({{ module_or_path: '/{BUNDLE_NAME}_bg.wasm' }});\n"),
+        format!(
+            "import init from '/{BUNDLE_NAME}.js';\ninit({{ module_or_path: '/{BUNDLE_NAME}_bg.wasm' }});\n"
+        ),
     )?;
 
     compress_tree(&dist)?;
@@ -85,14 +99,24 @@ fn lay_out(root: &Path, dist: &Path, template: &str) -> Result<String> {
         match rel.as_str() {
             "css" => {
                 let source = root.join(&href);
-                let name = source.file_name().context("css href without a file name")?.to_string_lossy().into_owned();
-                fs::copy(&source, dist.join(&name)).with_context(|| format!("copying {}", source.display()))?;
+                let name = source
+                    .file_name()
+                    .context("css href without a file name")?
+                    .to_string_lossy()
+                    .into_owned();
+                fs::copy(&source, dist.join(&name))
+                    .with_context(|| format!("copying {}", source.display()))?;
                 html.push_str(&format!("  <link rel=\"stylesheet\" href=\"/{name}\">\n"));
             }
             "icon" => {
                 let source = root.join(&href);
-                let name = source.file_name().context("icon href without a file name")?.to_string_lossy().into_owned();
-                fs::copy(&source, dist.join(&name)).with_context(|| format!("copying {}", source.display()))?;
+                let name = source
+                    .file_name()
+                    .context("icon href without a file name")?
+                    .to_string_lossy()
+                    .into_owned();
+                fs::copy(&source, dist.join(&name))
+                    .with_context(|| format!("copying {}", source.display()))?;
                 html.push_str(&format!("  <link rel=\"icon\" href=\"/{name}\">\n"));
             }
             "copy-dir" => {
@@ -101,7 +125,9 @@ fn lay_out(root: &Path, dist: &Path, template: &str) -> Result<String> {
                 copy_dir(&source, &dist.join(name))?;
             }
             "rust" => {
-                html.push_str(&format!("  <link rel=\"modulepreload\" href=\"/{BUNDLE_NAME}.js\">\n"));
+                html.push_str(&format!(
+                    "  <link rel=\"modulepreload\" href=\"/{BUNDLE_NAME}.js\">\n"
+                ));
                 html.push_str(&format!(
                     "  <link rel=\"preload\" href=\"/{BUNDLE_NAME}_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n"
                 ));
@@ -150,7 +176,11 @@ fn compress_tree(dir: &Path) -> Result<()> {
         }
         let data = fs::read(&path)?;
         let mut brotli_out = Vec::new();
-        let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 22,
+            ..Default::default()
+        };
         brotli::BrotliCompress(&mut data.as_slice(), &mut brotli_out, &params)?;
         fs::write(with_suffix(&path, "br"), brotli_out)?;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -170,17 +200,29 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 fn report_sizes(dist: &Path) -> Result<()> {
     let mut raw = 0;
     let mut brotli = 0;
-    for name in [format!("{BUNDLE_NAME}_bg.wasm"), format!("{BUNDLE_NAME}.js"), "index.html".into(), "boot.js".into(), "style.css".into()] {
+    for name in [
+        format!("{BUNDLE_NAME}_bg.wasm"),
+        format!("{BUNDLE_NAME}.js"),
+        "index.html".into(),
+        "boot.js".into(),
+        "style.css".into(),
+    ] {
         let path = dist.join(&name);
         if let Ok(meta) = fs::metadata(&path) {
             raw += meta.len();
             brotli += fs::metadata(with_suffix(&path, "br")).map_or(meta.len(), |m| m.len());
         }
     }
-    println!("page bundle: {raw} bytes raw, {brotli} bytes brotli, in {}", dist.display());
+    println!(
+        "page bundle: {raw} bytes raw, {brotli} bytes brotli, in {}",
+        dist.display()
+    );
     Ok(())
 }
 
 fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits inside the workspace").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits inside the workspace")
+        .to_path_buf()
 }

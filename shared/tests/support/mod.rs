@@ -12,7 +12,8 @@ use zip::{CompressionMethod, ZipWriter};
 
 /// The real reports folder shipped with Chimera as its example.
 pub fn example_zip() -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/examples/chimeraforge-reports.zip");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../assets/examples/chimeraforge-reports.zip");
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
@@ -82,7 +83,9 @@ pub fn raw_zip(entries: &[RawEntry]) -> Vec<u8> {
     let mut central = Vec::new();
     for entry in entries {
         let offset = out.len() as u32;
-        let crc = entry.wrong_crc.unwrap_or_else(|| crc32fast::hash(&entry.data));
+        let crc = entry
+            .wrong_crc
+            .unwrap_or_else(|| crc32fast::hash(&entry.data));
         let size = entry.data.len() as u32;
         let mut common = Vec::new();
         common.extend_from_slice(&entry.flags.to_le_bytes());
