@@ -6,6 +6,7 @@ pub mod classify;
 pub mod content;
 pub mod folder;
 pub mod inventory;
+pub mod llm;
 pub mod timestamp;
 
 pub use archive::{ArchiveError, Limits, ZipScan, inventory_zip};
