@@ -8,6 +8,7 @@ use chimera_shared::archive::{Limits, inventory_zip};
 use chimera_shared::folder::inventory_folder;
 use clap::{Args, Parser, Subcommand};
 
+use crate::backend::{BackendSpec, Backends, ConfigFile, Timeouts};
 use crate::server::{self, ServeConfig};
 
 #[derive(Debug, Parser)]
@@ -27,6 +28,56 @@ pub enum Command {
     Serve(ServeArgs),
     /// Inventory a zipped reports folder, or a folder on disk.
     Inventory(InventoryArgs),
+    /// Stream one generation from a backend and print its timing metrics.
+    Generate(GenerateArgs),
+}
+
+/// Where the LLM backends are. Shared by every command that talks to them.
+#[derive(Debug, Args)]
+pub struct BackendArgs {
+    /// A backend as KIND=URL or NAME:KIND=URL; KIND is ollama or openai.
+    /// Repeat for several. Default: ollama=http://127.0.0.1:11434.
+    #[arg(long = "backend", value_name = "[NAME:]KIND=URL", value_parser = BackendSpec::parse)]
+    pub backends: Vec<BackendSpec>,
+    /// A TOML file with [[backend]] entries and [timeouts]; see the README.
+    #[arg(long, env = "CHIMERA_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+impl BackendArgs {
+    pub fn load(&self) -> anyhow::Result<Backends> {
+        let mut specs = self.backends.clone();
+        let mut timeouts = Timeouts::default();
+        if let Some(path) = &self.config {
+            let file = ConfigFile::load(path)?;
+            specs.extend(file.backend);
+            timeouts = file.timeouts.unwrap_or_default();
+        }
+        Backends::new(specs, timeouts)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    /// The model to run, as the backend names it.
+    #[arg(long)]
+    pub model: String,
+    /// The user prompt.
+    #[arg(long)]
+    pub prompt: String,
+    /// A system prompt.
+    #[arg(long)]
+    pub system: Option<String>,
+    /// A generation option as key=value (num_gpu, num_ctx, temperature,
+    /// top_p, top_k, repeat_penalty, seed, num_predict, keep_alive). Repeatable.
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+    /// Print a JSON object with the text and the metrics on stdout; the text
+    /// also streams to stderr as it arrives.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -38,6 +89,8 @@ pub struct ServeArgs {
     /// Folder holding the built page (index.html and the WebAssembly bundle).
     #[arg(long, env = "CHIMERA_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub backend: BackendArgs,
 }
 
 #[derive(Debug, Args)]
@@ -53,6 +106,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Inventory(args) => inventory(&args),
+        Command::Generate(args) => crate::generate_cmd::run(&args),
     }
 }
 
@@ -72,9 +126,17 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let backends = match args.backend.load() {
+        Ok(backends) => std::sync::Arc::new(backends),
+        Err(error) => {
+            eprintln!("chimera: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = ServeConfig {
         listen: args.listen,
         web_dir,
+        backends,
     };
     match runtime.block_on(server::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -119,7 +181,7 @@ pub fn read_inventory(path: &Path) -> Result<chimera_shared::Inventory, String> 
     inventory_zip(&name, bytes, Limits::default()).map_err(|e| format!("{e}: {}", path.display()))
 }
 
-fn init_logging() {
+pub(crate) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CHIMERA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
     let _ = tracing_subscriber::fmt()

@@ -5,6 +5,10 @@
 //! start and end of runs), `debug` per request, `trace` per streamed chunk.
 //! Each error is either returned or logged, never both.
 
+pub mod api;
+pub mod backend;
 pub mod cli;
+pub mod generate;
+pub mod generate_cmd;
 pub mod guard;
 pub mod server;

@@ -13,6 +13,8 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::api;
+use crate::backend::Backends;
 use crate::guard::{self, AllowedHosts};
 
 /// The page may load its own scripts and WebAssembly, nothing inline, and
@@ -25,6 +27,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wa
 pub struct ServeConfig {
     pub listen: SocketAddr,
     pub web_dir: PathBuf,
+    pub backends: Arc<Backends>,
 }
 
 /// Builds the whole application for a companion listening on `listen`.
@@ -34,6 +37,7 @@ pub fn router(config: &ServeConfig) -> Router {
         .precompressed_br()
         .precompressed_gzip();
     Router::new()
+        .nest("/api", api::router(config.backends.clone()))
         .fallback_service(pages)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -71,6 +75,9 @@ pub async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
     // Scripts and tests read this line to find the port.
     println!("Chimera is serving on {url}");
     tracing::info!(%url, web_dir = %config.web_dir.display(), "listening");
+    for backend in config.backends.all() {
+        tracing::info!(name = %backend.name, kind = backend.kind.label(), url = %backend.base_url, "backend");
+    }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
