@@ -16,8 +16,11 @@ step "clippy (wasm32)"
 cargo clippy -p chimera-web -p chimera-shared --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 step "building the page"
 cargo xtask dist
-step "Rust tests"
-cargo test --workspace --exclude chimera-web --locked
-step "end-to-end tests (headless Chromium)"
-cargo build -p chimera-companion --locked
-(cd tests && node --test --test-concurrency=1 e2e/)
+cargo build -p chimera-companion -p ollama-standin --locked
+# The real model must be there: tests that need it fail rather than skip.
+export CHIMERA_REQUIRE_REAL_LLM=1
+step "Rust tests (with a real model on CPU)"
+scripts/with-llm.sh cargo test --workspace --exclude chimera-web --locked
+step "end-to-end tests (headless Chromium, real companion, real model)"
+scripts/with-llm.sh bash -c 'cd tests && node --test --test-concurrency=1 e2e/'
+

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The API a backend speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,7 +151,30 @@ pub struct Backend {
     api_key: Option<String>,
     slots: Arc<Semaphore>,
     pub max_concurrent: usize,
-    waiting: AtomicUsize,
+    waiting: Arc<AtomicUsize>,
+}
+
+/// A place in a backend's queue. Dropping it (the client went away) leaves the queue.
+#[derive(Debug)]
+pub struct QueueTicket {
+    slots: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+}
+
+impl QueueTicket {
+    pub async fn wait(self) -> OwnedSemaphorePermit {
+        self.slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed")
+    }
+}
+
+impl Drop for QueueTicket {
+    fn drop(&mut self) {
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl std::fmt::Debug for Backend {
@@ -179,25 +202,22 @@ impl Backend {
         }
     }
 
-    /// Waits for a free slot. `on_queued` is called with the position in the
-    /// queue when the backend is busy.
-    pub async fn acquire(
-        &self,
-        on_queued: impl FnOnce(usize),
-    ) -> tokio::sync::OwnedSemaphorePermit {
-        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
-            return permit;
-        }
+    /// A free slot, if there is one now.
+    pub fn try_acquire(&self) -> Option<OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+
+    /// Joins the queue for a slot: returns the position to report, and a
+    /// ticket whose [`QueueTicket::wait`] resolves when a slot frees up.
+    pub fn enqueue(&self) -> (usize, QueueTicket) {
         let position = self.waiting.fetch_add(1, Ordering::SeqCst) + 1;
-        on_queued(position);
-        let permit = self
-            .slots
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        permit
+        (
+            position,
+            QueueTicket {
+                slots: self.slots.clone(),
+                waiting: self.waiting.clone(),
+            },
+        )
     }
 
     /// Requests that are running now.
@@ -269,7 +289,7 @@ impl Backends {
                 api_key,
                 slots: Arc::new(Semaphore::new(max_concurrent)),
                 max_concurrent,
-                waiting: AtomicUsize::new(0),
+                waiting: Arc::new(AtomicUsize::new(0)),
             }));
         }
         let client = reqwest::Client::builder()

@@ -39,13 +39,14 @@ pub fn generate(
             yield bad_request("no model given".into());
             return;
         }
-        let mut queued_at = None;
-        let _permit = backend.acquire(|position| queued_at = Some(position)).await;
-        if let Some(position) = queued_at {
-            // The queue was waited out before this event could be sent; say
-            // so anyway, so the page can show that this run waited.
-            yield StreamEvent::Queued { position };
-        }
+        let _permit = match backend.try_acquire() {
+            Some(permit) => permit,
+            None => {
+                let (position, ticket) = backend.enqueue();
+                yield StreamEvent::Queued { position };
+                ticket.wait().await
+            }
+        };
         tracing::debug!(backend = %backend.name, model = %request.model, "generation started");
 
         let (upstream, ignored) = build_request(&backends, &backend, &request);
@@ -56,10 +57,7 @@ pub fn generate(
         let idle = Duration::from_secs_f64(backends.timeouts.idle_s);
         let response = match tokio::time::timeout(first_byte, upstream.send()).await {
             Err(_) => {
-                yield error(ErrorKind::Timeout, format!(
-                    "{} backend {:?} sent no answer within {:.0} s (is the model still loading? raise first_byte_s)",
-                    backend.kind.label(), backend.name, first_byte.as_secs_f64()
-                ), false, None);
+                yield error(ErrorKind::Timeout, first_byte_message(&backend, first_byte), false, None);
                 return;
             }
             Ok(Err(e)) => {
@@ -89,13 +87,18 @@ pub fn generate(
         let mut failure: Option<(ErrorKind, String)> = None;
         let mut waited_first = false;
         'read: loop {
-            let limit = if waited_first { idle } else { first_byte };
+            let awaiting_first = !waited_first;
+            let limit = if awaiting_first { first_byte } else { idle };
             let next = tokio::time::timeout(limit, body.next()).await;
             waited_first = true;
             let chunk = match next {
+                Err(_) if awaiting_first => {
+                    failure = Some((ErrorKind::Timeout, first_byte_message(&backend, limit)));
+                    break;
+                }
                 Err(_) => {
                     failure = Some((ErrorKind::Timeout, format!(
-                        "{} backend {:?} went silent for {:.0} s in the middle of the answer",
+                        "{} backend {:?} went silent for {:.1} s in the middle of the answer (raise idle_s if it is just slow)",
                         backend.kind.label(), backend.name, limit.as_secs_f64()
                     )));
                     break;
@@ -290,6 +293,15 @@ async fn read_limited(response: reqwest::Response) -> String {
         }
     }
     String::from_utf8_lossy(&body).into_owned()
+}
+
+fn first_byte_message(backend: &Backend, limit: Duration) -> String {
+    format!(
+        "{} backend {:?} sent no answer within {:.1} s (is the model still loading? raise first_byte_s)",
+        backend.kind.label(),
+        backend.name,
+        limit.as_secs_f64()
+    )
 }
 
 fn root_cause(error: &dyn std::error::Error) -> String {

@@ -11,7 +11,11 @@ pub enum StreamEvent {
     Queued { position: usize },
     /// The request went upstream. `ignored_options` lists what this kind
     /// of backend cannot honour, and why.
-    Started { backend: String, model: String, ignored_options: Vec<IgnoredOption> },
+    Started {
+        backend: String,
+        model: String,
+        ignored_options: Vec<IgnoredOption>,
+    },
     /// Answer text, as it arrives.
     Delta { text: String },
     /// Reasoning text of thinking models, kept apart from the answer.
@@ -19,7 +23,11 @@ pub enum StreamEvent {
     /// The first non-empty token arrived.
     FirstToken { ttft_ms: f64 },
     /// About twice a second while generating.
-    Progress { tokens: u64, tokens_per_second: Option<f64>, elapsed_ms: f64 },
+    Progress {
+        tokens: u64,
+        tokens_per_second: Option<f64>,
+        elapsed_ms: f64,
+    },
     /// The generation finished normally.
     Done { metrics: GenerationMetrics },
     /// The generation failed. Text already streamed stays valid; `partial`
@@ -105,7 +113,11 @@ impl GenerationMetrics {
         let ttft = self.ttft_ms?;
         let load = self.load_ms.unwrap_or(0.0);
         let prompt = self.prompt_eval_ms.unwrap_or(0.0);
-        Some(TtftBreakdown { load_ms: load, prompt_eval_ms: prompt, other_ms: (ttft - load - prompt).max(0.0) })
+        Some(TtftBreakdown {
+            load_ms: load,
+            prompt_eval_ms: prompt,
+            other_ms: (ttft - load - prompt).max(0.0),
+        })
     }
 }
 
@@ -124,7 +136,8 @@ mod tests {
     fn events_are_tagged_by_type() {
         let line = serde_json::to_string(&StreamEvent::Delta { text: "hi".into() }).unwrap();
         assert_eq!(line, r#"{"type":"delta","text":"hi"}"#);
-        let back: StreamEvent = serde_json::from_str(r#"{"type":"first_token","ttft_ms":12.5}"#).unwrap();
+        let back: StreamEvent =
+            serde_json::from_str(r#"{"type":"first_token","ttft_ms":12.5}"#).unwrap();
         assert_eq!(back, StreamEvent::FirstToken { ttft_ms: 12.5 });
     }
 
@@ -146,6 +159,9 @@ mod tests {
             source: FiguresSource::Ollama,
         };
         let split = metrics.ttft_breakdown().unwrap();
-        assert_eq!((split.load_ms, split.prompt_eval_ms, split.other_ms), (400.0, 350.0, 150.0));
+        assert_eq!(
+            (split.load_ms, split.prompt_eval_ms, split.other_ms),
+            (400.0, 350.0, 150.0)
+        );
     }
 }

@@ -72,6 +72,9 @@ mod tests {
         let mut splitter = LineSplitter::default();
         assert!(splitter.push(&text[..rocket + 2]).is_empty());
         let lines = splitter.push(&text[rocket + 2..]);
-        assert_eq!(String::from_utf8(lines[0].clone()).unwrap(), "{\"response\":\"naïve 🚀\"}");
+        assert_eq!(
+            String::from_utf8(lines[0].clone()).unwrap(),
+            "{\"response\":\"naïve 🚀\"}"
+        );
     }
 }

@@ -52,7 +52,8 @@ pub fn request_body(request: &GenerateRequest, endpoint: Endpoint) -> Value {
             json!({"model": request.model, "messages": messages, "stream": true})
         }
         Endpoint::Generate => {
-            let mut body = json!({"model": request.model, "prompt": request.prompt, "stream": true});
+            let mut body =
+                json!({"model": request.model, "prompt": request.prompt, "stream": true});
             if let Some(system) = &request.system {
                 body["system"] = Value::from(system.clone());
             }
@@ -74,7 +75,11 @@ pub enum Line {
     /// Answer and thinking text (either may be empty).
     Text { content: String, thinking: String },
     /// The last line: its text, if any, and the figures.
-    Final { content: String, thinking: String, figures: BackendFigures },
+    Final {
+        content: String,
+        thinking: String,
+        figures: BackendFigures,
+    },
     /// An `{"error": ...}` line (the HTTP status stays 200 mid-stream).
     Error(String),
 }
@@ -117,13 +122,20 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Line>, String> {
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let raw: RawLine = serde_json::from_str(text).map_err(|e| format!("a line that is not Ollama's JSON ({e}): {}", clip(text)))?;
+    let raw: RawLine = serde_json::from_str(text)
+        .map_err(|e| format!("a line that is not Ollama's JSON ({e}): {}", clip(text)))?;
     if let Some(error) = raw.error {
         return Ok(Some(Line::Error(error)));
     }
     let (content, thinking) = match raw.message {
-        Some(message) => (message.content.unwrap_or_default(), message.thinking.unwrap_or_default()),
-        None => (raw.response.unwrap_or_default(), raw.thinking.unwrap_or_default()),
+        Some(message) => (
+            message.content.unwrap_or_default(),
+            message.thinking.unwrap_or_default(),
+        ),
+        None => (
+            raw.response.unwrap_or_default(),
+            raw.thinking.unwrap_or_default(),
+        ),
     };
     if raw.done == Some(true) {
         let figures = BackendFigures {
@@ -134,9 +146,14 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Line>, String> {
             eval_tokens: raw.eval_count,
             total_ms: raw.total_duration.map(|ns| ns / NS_PER_MS),
             done_reason: raw.done_reason,
-            source: Some(FiguresSource::Ollama),
+            // A final line without durations carries nothing of Ollama's clocks.
+            source: raw.eval_duration.is_some().then_some(FiguresSource::Ollama),
         };
-        return Ok(Some(Line::Final { content, thinking, figures }));
+        return Ok(Some(Line::Final {
+            content,
+            thinking,
+            figures,
+        }));
     }
     if raw.done.is_none() {
         return Err(format!("a line without `done`: {}", clip(text)));
@@ -156,7 +173,10 @@ pub fn classify_error(status: u16, body: &str, model: &str) -> (ErrorKind, Strin
             format!("model {model:?} is not on this Ollama ({message}); run `ollama pull {model}`"),
         );
     }
-    (ErrorKind::Rejected, format!("Ollama answered HTTP {status}: {message}"))
+    (
+        ErrorKind::Rejected,
+        format!("Ollama answered HTTP {status}: {message}"),
+    )
 }
 
 fn clip(text: &str) -> &str {
@@ -187,9 +207,15 @@ mod tests {
             },
         };
         let body = request_body(&request, Endpoint::Chat);
-        assert_eq!(body["messages"][0], json!({"role": "system", "content": "You are DataCollector."}));
+        assert_eq!(
+            body["messages"][0],
+            json!({"role": "system", "content": "You are DataCollector."})
+        );
         assert_eq!(body["messages"][1]["content"], "Count the files.");
-        assert_eq!(body["options"], json!({"num_gpu": 80, "num_ctx": 512, "temperature": 1.0}));
+        assert_eq!(
+            body["options"],
+            json!({"num_gpu": 80, "num_ctx": 512, "temperature": 1.0})
+        );
         assert_eq!(body["keep_alive"], "5m");
         assert_eq!(body["stream"], true);
         let generate = request_body(&request, Endpoint::Generate);
@@ -202,16 +228,27 @@ mod tests {
         let line = br#"{"model":"m","created_at":"2025-01-01T00:00:00Z","message":{"role":"assistant","content":"","thinking":"Let me"},"done":false}"#;
         assert_eq!(
             parse_line(line).unwrap(),
-            Some(Line::Text { content: String::new(), thinking: "Let me".into() })
+            Some(Line::Text {
+                content: String::new(),
+                thinking: "Let me".into()
+            })
         );
         let generate = br#"{"model":"m","response":"Hi","done":false}"#;
-        assert_eq!(parse_line(generate).unwrap(), Some(Line::Text { content: "Hi".into(), thinking: String::new() }));
+        assert_eq!(
+            parse_line(generate).unwrap(),
+            Some(Line::Text {
+                content: "Hi".into(),
+                thinking: String::new()
+            })
+        );
     }
 
     #[test]
     fn the_final_line_converts_nanoseconds_to_milliseconds() {
         let line = br#"{"model":"m","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","total_duration":58699040000,"load_duration":409890000,"prompt_eval_count":315,"prompt_eval_duration":345980000,"eval_count":2213,"eval_duration":55952200000}"#;
-        let Some(Line::Final { figures, .. }) = parse_line(line).unwrap() else { panic!("final") };
+        let Some(Line::Final { figures, .. }) = parse_line(line).unwrap() else {
+            panic!("final")
+        };
         assert_eq!(figures.total_ms, Some(58_699.04));
         assert_eq!(figures.load_ms, Some(409.89));
         assert_eq!(figures.prompt_eval_ms, Some(345.98));
@@ -222,22 +259,39 @@ mod tests {
 
     #[test]
     fn absent_figures_stay_absent() {
-        let Some(Line::Final { figures, .. }) = parse_line(br#"{"done":true}"#).unwrap() else { panic!("final") };
+        let Some(Line::Final { figures, .. }) = parse_line(br#"{"done":true}"#).unwrap() else {
+            panic!("final")
+        };
         assert_eq!(figures.eval_ms, None);
         assert_eq!(figures.load_ms, None);
     }
 
     #[test]
     fn mid_stream_errors_and_garbage_are_told_apart() {
-        assert_eq!(parse_line(br#"{"error":"out of memory"}"#).unwrap(), Some(Line::Error("out of memory".into())));
-        assert!(parse_line(b"<html>502 Bad Gateway</html>").unwrap_err().contains("not Ollama's JSON"));
-        assert!(parse_line(br#"{"foo":1}"#).unwrap_err().contains("without `done`"));
+        assert_eq!(
+            parse_line(br#"{"error":"out of memory"}"#).unwrap(),
+            Some(Line::Error("out of memory".into()))
+        );
+        assert!(
+            parse_line(b"<html>502 Bad Gateway</html>")
+                .unwrap_err()
+                .contains("not Ollama's JSON")
+        );
+        assert!(
+            parse_line(br#"{"foo":1}"#)
+                .unwrap_err()
+                .contains("without `done`")
+        );
         assert_eq!(parse_line(b"  ").unwrap(), None);
     }
 
     #[test]
     fn a_missing_model_suggests_pulling_it() {
-        let (kind, message) = classify_error(404, r#"{"error":"model 'qwen9' not found, try pulling it first"}"#, "qwen9");
+        let (kind, message) = classify_error(
+            404,
+            r#"{"error":"model 'qwen9' not found, try pulling it first"}"#,
+            "qwen9",
+        );
         assert_eq!(kind, ErrorKind::ModelNotFound);
         assert!(message.contains("ollama pull qwen9"), "{message}");
     }

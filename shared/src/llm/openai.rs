@@ -44,16 +44,28 @@ pub fn request_body(request: &GenerateRequest) -> (Value, Vec<IgnoredOption>) {
     }
     let mut ignored = Vec::new();
     let mut ignore = |option: &str, reason: &str| {
-        ignored.push(IgnoredOption { option: option.into(), reason: reason.into() });
+        ignored.push(IgnoredOption {
+            option: option.into(),
+            reason: reason.into(),
+        });
     };
     if o.num_gpu.is_some() {
-        ignore("num_gpu", "GPU offload is fixed when an OpenAI-compatible server starts (e.g. llama.cpp's --n-gpu-layers)");
+        ignore(
+            "num_gpu",
+            "GPU offload is fixed when an OpenAI-compatible server starts (e.g. llama.cpp's --n-gpu-layers)",
+        );
     }
     if o.num_ctx.is_some() {
-        ignore("num_ctx", "the context size is fixed when an OpenAI-compatible server starts");
+        ignore(
+            "num_ctx",
+            "the context size is fixed when an OpenAI-compatible server starts",
+        );
     }
     if o.keep_alive.is_some() {
-        ignore("keep_alive", "OpenAI-compatible servers keep their model loaded");
+        ignore(
+            "keep_alive",
+            "OpenAI-compatible servers keep their model loaded",
+        );
     }
     if o.num_predict.is_some_and(|n| n <= 0) {
         ignore("num_predict", "only a positive limit maps to max_tokens");
@@ -65,7 +77,12 @@ pub fn request_body(request: &GenerateRequest) -> (Value, Vec<IgnoredOption>) {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Line {
     /// A data chunk: text deltas, and on the last chunks usage and timings.
-    Chunk { content: String, reasoning: String, finish_reason: Option<String>, figures: Option<BackendFigures> },
+    Chunk {
+        content: String,
+        reasoning: String,
+        finish_reason: Option<String>,
+        figures: Option<BackendFigures>,
+    },
     /// `data: [DONE]`, the end of the stream.
     Done,
     /// An error object sent as data.
@@ -119,7 +136,11 @@ struct RawTimings {
 pub fn parse_line(line: &[u8]) -> Result<Option<Line>, String> {
     let text = std::str::from_utf8(line).map_err(|_| "a line that is not UTF-8".to_string())?;
     let text = text.trim_end();
-    if text.is_empty() || text.starts_with(':') || text.starts_with("event:") || text.starts_with("id:") {
+    if text.is_empty()
+        || text.starts_with(':')
+        || text.starts_with("event:")
+        || text.starts_with("id:")
+    {
         return Ok(None);
     }
     let Some(data) = text.strip_prefix("data:") else {
@@ -129,13 +150,21 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Line>, String> {
         {
             return Ok(Some(Line::Error(error_text(error))));
         }
-        return Err(format!("a line that is not a server-sent event: {}", clip(text)));
+        return Err(format!(
+            "a line that is not a server-sent event: {}",
+            clip(text)
+        ));
     };
     let data = data.trim_start();
     if data == "[DONE]" {
         return Ok(Some(Line::Done));
     }
-    let raw: RawChunk = serde_json::from_str(data).map_err(|e| format!("an event that is not a completion chunk ({e}): {}", clip(data)))?;
+    let raw: RawChunk = serde_json::from_str(data).map_err(|e| {
+        format!(
+            "an event that is not a completion chunk ({e}): {}",
+            clip(data)
+        )
+    })?;
     if let Some(error) = raw.error {
         return Ok(Some(Line::Error(error_text(&error))));
     }
@@ -170,7 +199,12 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Line>, String> {
             Some(figures)
         }
     };
-    Ok(Some(Line::Chunk { content, reasoning, finish_reason, figures }))
+    Ok(Some(Line::Chunk {
+        content,
+        reasoning,
+        finish_reason,
+        figures,
+    }))
 }
 
 /// Classifies an error response that came before any streaming.
@@ -180,18 +214,30 @@ pub fn classify_error(status: u16, body: &str, model: &str) -> (ErrorKind, Strin
         .and_then(|v| v.get("error").map(error_text))
         .unwrap_or_else(|| clip(body.trim()).to_string());
     if status == 404 || message.contains("does not exist") || message.contains("not found") {
-        return (ErrorKind::ModelNotFound, format!("model {model:?} is not served by this backend ({message})"));
+        return (
+            ErrorKind::ModelNotFound,
+            format!("model {model:?} is not served by this backend ({message})"),
+        );
     }
     if status == 401 || status == 403 {
-        return (ErrorKind::Rejected, format!("the backend refused the API key (HTTP {status}): {message}"));
+        return (
+            ErrorKind::Rejected,
+            format!("the backend refused the API key (HTTP {status}): {message}"),
+        );
     }
-    (ErrorKind::Rejected, format!("the backend answered HTTP {status}: {message}"))
+    (
+        ErrorKind::Rejected,
+        format!("the backend answered HTTP {status}: {message}"),
+    )
 }
 
 fn error_text(error: &Value) -> String {
     match error {
         Value::String(s) => s.clone(),
-        other => other.get("message").and_then(Value::as_str).map_or_else(|| other.to_string(), str::to_owned),
+        other => other
+            .get("message")
+            .and_then(Value::as_str)
+            .map_or_else(|| other.to_string(), str::to_owned),
     }
 }
 
@@ -237,10 +283,21 @@ mod tests {
         let delta = br#"data: {"choices":[{"finish_reason":null,"index":0,"delta":{"content":" science"}}],"object":"chat.completion.chunk"}"#;
         assert_eq!(
             parse_line(delta).unwrap(),
-            Some(Line::Chunk { content: " science".into(), reasoning: String::new(), finish_reason: None, figures: None })
+            Some(Line::Chunk {
+                content: " science".into(),
+                reasoning: String::new(),
+                finish_reason: None,
+                figures: None
+            })
         );
         let last = br#"data: {"choices":[],"usage":{"completion_tokens":12,"prompt_tokens":21,"total_tokens":33},"timings":{"cache_n":0,"prompt_n":21,"prompt_ms":154.371,"predicted_n":12,"predicted_ms":244.802,"predicted_per_second":44.93}}"#;
-        let Some(Line::Chunk { figures: Some(figures), .. }) = parse_line(last).unwrap() else { panic!("figures") };
+        let Some(Line::Chunk {
+            figures: Some(figures),
+            ..
+        }) = parse_line(last).unwrap()
+        else {
+            panic!("figures")
+        };
         assert_eq!(figures.eval_tokens, Some(12));
         assert_eq!(figures.eval_ms, Some(244.802));
         assert_eq!(figures.prompt_eval_ms, Some(154.371));
@@ -251,8 +308,17 @@ mod tests {
     #[test]
     fn usage_alone_gives_token_counts_only() {
         let line = br#"data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7}}"#;
-        let Some(Line::Chunk { figures: Some(figures), .. }) = parse_line(line).unwrap() else { panic!("figures") };
-        assert_eq!((figures.prompt_tokens, figures.eval_tokens, figures.eval_ms), (Some(5), Some(7), None));
+        let Some(Line::Chunk {
+            figures: Some(figures),
+            ..
+        }) = parse_line(line).unwrap()
+        else {
+            panic!("figures")
+        };
+        assert_eq!(
+            (figures.prompt_tokens, figures.eval_tokens, figures.eval_ms),
+            (Some(5), Some(7), None)
+        );
         assert_eq!(figures.source, Some(FiguresSource::Usage));
     }
 
@@ -261,7 +327,8 @@ mod tests {
         assert_eq!(parse_line(b": keep-alive").unwrap(), None);
         assert_eq!(parse_line(b"").unwrap(), None);
         assert_eq!(
-            parse_line(br#"data: {"error":{"message":"context length exceeded","code":400}}"#).unwrap(),
+            parse_line(br#"data: {"error":{"message":"context length exceeded","code":400}}"#)
+                .unwrap(),
             Some(Line::Error("context length exceeded".into()))
         );
         assert!(parse_line(b"hello").is_err());

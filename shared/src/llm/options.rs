@@ -61,13 +61,18 @@ impl GenerationOptions {
     /// Sets one option from text, checking its type and range.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         fn parse<T: std::str::FromStr>(key: &str, value: &str, what: &str) -> Result<T, String> {
-            value.trim().parse().map_err(|_| format!("option {key} must be {what}, not {value:?}"))
+            value
+                .trim()
+                .parse()
+                .map_err(|_| format!("option {key} must be {what}, not {value:?}"))
         }
         fn unit_range(key: &str, value: f64, low: f64, high: f64) -> Result<f64, String> {
             if value.is_finite() && (low..=high).contains(&value) {
                 Ok(value)
             } else {
-                Err(format!("option {key} must be between {low} and {high}, not {value}"))
+                Err(format!(
+                    "option {key} must be between {low} and {high}, not {value}"
+                ))
             }
         }
         match key {
@@ -82,7 +87,9 @@ impl GenerationOptions {
             "temperature" => {
                 self.temperature = Some(unit_range(key, parse(key, value, "a number")?, 0.0, 2.0)?)
             }
-            "top_p" => self.top_p = Some(unit_range(key, parse(key, value, "a number")?, 0.0, 1.0)?),
+            "top_p" => {
+                self.top_p = Some(unit_range(key, parse(key, value, "a number")?, 0.0, 1.0)?)
+            }
             "top_k" => self.top_k = Some(parse(key, value, "a whole number")?),
             "repeat_penalty" => {
                 self.repeat_penalty =
@@ -136,15 +143,37 @@ mod tests {
         options.set("keep_alive", "5m").unwrap();
         assert_eq!(options.temperature, Some(0.7));
         assert_eq!(options.num_gpu, Some(80));
-        assert!(options.set("temperature", "hot").unwrap_err().contains("must be a number"));
-        assert!(options.set("top_p", "1.5").unwrap_err().contains("between 0 and 1"));
+        assert!(
+            options
+                .set("temperature", "hot")
+                .unwrap_err()
+                .contains("must be a number")
+        );
+        assert!(
+            options
+                .set("top_p", "1.5")
+                .unwrap_err()
+                .contains("between 0 and 1")
+        );
         assert!(options.set("num_ctx", "0").is_err());
-        assert!(options.set("mirostat", "1").unwrap_err().starts_with("unknown option"));
+        assert!(
+            options
+                .set("mirostat", "1")
+                .unwrap_err()
+                .starts_with("unknown option")
+        );
     }
 
     #[test]
     fn only_set_options_are_described() {
-        let options = GenerationOptions { num_ctx: Some(512), seed: Some(7), ..Default::default() };
-        assert_eq!(options.describe(), [("num_ctx", "512".to_string()), ("seed", "7".to_string())]);
+        let options = GenerationOptions {
+            num_ctx: Some(512),
+            seed: Some(7),
+            ..Default::default()
+        };
+        assert_eq!(
+            options.describe(),
+            [("num_ctx", "512".to_string()), ("seed", "7".to_string())]
+        );
     }
 }

@@ -136,7 +136,10 @@ mod tests {
     fn ttft_is_the_first_non_empty_chunk() {
         let mut timing = Timing::new();
         assert_eq!(timing.on_text(5.0, ""), None);
-        assert_eq!(timing.on_text(120.0, "Hel"), Some(StreamEvent::FirstToken { ttft_ms: 120.0 }));
+        assert_eq!(
+            timing.on_text(120.0, "Hel"),
+            Some(StreamEvent::FirstToken { ttft_ms: 120.0 })
+        );
         assert_eq!(timing.on_text(140.0, "lo"), None);
         assert_eq!(timing.ttft_ms(), Some(120.0));
         assert_eq!(timing.chunks(), 2);
@@ -149,7 +152,12 @@ mod tests {
         assert_eq!(timing.progress(300.0), None);
         timing.on_text(580.0, "b");
         timing.on_text(600.0, "c");
-        let Some(StreamEvent::Progress { tokens, tokens_per_second, elapsed_ms }) = timing.progress(600.0) else {
+        let Some(StreamEvent::Progress {
+            tokens,
+            tokens_per_second,
+            elapsed_ms,
+        }) = timing.progress(600.0)
+        else {
             panic!("progress due");
         };
         assert_eq!((tokens, elapsed_ms), (3, 600.0));
@@ -184,7 +192,10 @@ mod tests {
         timing.on_text(200.0, "a");
         timing.on_text(300.0, "b");
         timing.on_text(400.0, "c");
-        let figures = BackendFigures { eval_tokens: Some(3), ..BackendFigures::default() };
+        let figures = BackendFigures {
+            eval_tokens: Some(3),
+            ..BackendFigures::default()
+        };
         let metrics = timing.finish(450.0, figures);
         assert_eq!(metrics.eval_ms, Some(200.0));
         assert_eq!(metrics.tokens_per_second, Some(10.0));
