@@ -10,38 +10,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// The API a backend speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendKind {
-    /// Ollama's native API (`/api/chat`).
-    Ollama,
-    /// An OpenAI-compatible server (`/v1/chat/completions`): llama.cpp, vLLM, LM Studio.
-    Openai,
-}
-
-impl BackendKind {
-    fn parse(text: &str) -> Result<Self, String> {
-        match text.to_ascii_lowercase().as_str() {
-            "ollama" => Ok(Self::Ollama),
-            "openai" => Ok(Self::Openai),
-            other => Err(format!(
-                "unknown backend kind {other:?}: use ollama or openai"
-            )),
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Ollama => "Ollama",
-            Self::Openai => "OpenAI-compatible",
-        }
-    }
-}
+pub use chimera_shared::llm::backends::{BackendKind, BackendStatus, LoadedModel, ModelInfo};
 
 /// One configured backend, before it is set up.
 #[derive(Clone, PartialEq, Deserialize)]
@@ -447,40 +420,6 @@ impl Backends {
         }
         Ok(())
     }
-}
-
-/// What `GET /api/backends` reports for one backend.
-#[derive(Debug, Clone, Serialize)]
-pub struct BackendStatus {
-    pub name: String,
-    pub kind: BackendKind,
-    pub url: String,
-    pub reachable: bool,
-    pub error: Option<String>,
-    pub version: Option<String>,
-    pub models: Vec<ModelInfo>,
-    pub loaded: Vec<LoadedModel>,
-    pub max_concurrent: usize,
-    pub busy: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelInfo {
-    pub name: String,
-    pub size: Option<u64>,
-    pub digest: Option<String>,
-    pub family: Option<String>,
-    pub parameter_size: Option<String>,
-    pub quantization: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LoadedModel {
-    pub name: String,
-    pub size: Option<u64>,
-    pub size_vram: Option<u64>,
-    /// Share of the model held in GPU memory, 0 to 1.
-    pub gpu_share: Option<f64>,
 }
 
 /// `CHIMERA_API_KEY_<NAME>`: where a backend's API key is read from by default.

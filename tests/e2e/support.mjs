@@ -67,3 +67,31 @@ export async function openPage(browser, url, options = {}) {
 export function cliInventoryJson(file) {
   return execFileSync(chimeraBin, ['inventory', '--json', file], { encoding: 'utf8' });
 }
+
+export const standinBin = path.join(process.env.CARGO_TARGET_DIR ?? path.join(repoRoot, 'target'), 'debug', 'ollama-standin');
+
+/** Starts the Ollama stand-in, fed by the real model when the test setup serves one. */
+export async function startStandin() {
+  const args = process.env.CHIMERA_TEST_LLAMA_URL ? ['--upstream', process.env.CHIMERA_TEST_LLAMA_URL] : [];
+  const child = spawn(standinBin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  const listeners = [];
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    for (const l of listeners) l(stdout);
+  });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('stand-in did not start')), 10_000);
+    listeners.push((out) => {
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+  });
+  return {
+    url,
+    disconnects: () => (stdout.match(/client disconnected/g) ?? []).length,
+    async stop() { if (child.exitCode === null) { child.kill('SIGINT'); await once(child, 'exit'); } },
+  };
+}
+
+export const hasRealModel = () => Boolean(process.env.CHIMERA_TEST_LLAMA_URL);

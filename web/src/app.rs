@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
+use crate::generate_panel::GeneratePanel;
 use crate::load::{self, Progress};
 use crate::summary::InventoryView;
 
@@ -167,6 +168,7 @@ pub fn App() -> impl IntoView {
                     <InventoryView inventory elapsed_ms/>
                 }.into_any(),
             }}
+            <GeneratePanel/>
         </main>
     }
 }

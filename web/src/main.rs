@@ -4,7 +4,10 @@
 mod app;
 mod download;
 mod file_table;
+mod generate_panel;
+mod llm_widgets;
 mod load;
+mod stream_client;
 mod summary;
 
 fn main() {

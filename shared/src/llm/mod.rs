@@ -2,7 +2,9 @@
 //! the events it receives, the parsers for Ollama's and OpenAI-compatible
 //! streams, and the timing arithmetic. The companion does the I/O.
 
+pub mod backends;
 pub mod events;
+pub mod live;
 pub mod ollama;
 pub mod openai;
 pub mod options;

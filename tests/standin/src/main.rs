@@ -17,6 +17,19 @@ async fn main() -> anyhow::Result<()> {
     }
     let standin = ollama_standin::spawn(port, upstream).await?;
     println!("Ollama stand-in listening on {}", standin.url());
+    // Tell a test driving this process when clients go away.
+    let observed = standin.observed.clone();
+    tokio::spawn(async move {
+        let mut reported = 0;
+        loop {
+            let count = observed.lock().expect("not poisoned").disconnects.len();
+            while reported < count {
+                reported += 1;
+                println!("client disconnected");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    });
     tokio::signal::ctrl_c().await?;
     Ok(())
 }
