@@ -1,6 +1,7 @@
 //! The pure core of Chimera: archive reading, classification, parsing and the
 //! inventory, shared by the WebAssembly page and the native companion.
 
+pub mod agents;
 pub mod archive;
 pub mod classify;
 pub mod content;
