@@ -1,5 +1,6 @@
 //! The inventory of a reports folder: what files it holds, of which types,
-//! under which folders, how recent they are, and which could not be read.
+//! under which folders, how recent they are, which could not be read, and the
+//! metrics read from inside them.
 
 use std::collections::BTreeMap;
 
@@ -7,9 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::{self, EXPECTED_FOLDERS, FileType};
 use crate::content;
+use crate::metrics::{self, Finding, Metrics, MetricsCollector};
 use crate::timestamp::{Modified, TimeSource};
 
-/// Everything Chimera knows about an uploaded folder before reading metrics.
+/// Everything Chimera knows about an uploaded folder.
 ///
 /// This is also the JSON the page downloads and `chimera inventory --json`
 /// prints; its fields are documented in the README.
@@ -29,6 +31,12 @@ pub struct Inventory {
     pub problems: Vec<Problem>,
     /// OS junk (`__MACOSX/`, `.DS_Store`, ...), kept out of every count.
     pub junk: Vec<JunkEntry>,
+    /// The numbers read from inside the CSV, JSON and Markdown files.
+    #[serde(default)]
+    pub metrics: Metrics,
+    /// What is missing or suspect, each with a reason and the files concerned.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -159,6 +167,7 @@ pub struct InventoryBuilder {
     entries: Vec<(Entry, Option<Modified>)>,
     problems: Vec<Problem>,
     junk: Vec<JunkEntry>,
+    metrics: MetricsCollector,
 }
 
 impl InventoryBuilder {
@@ -169,6 +178,7 @@ impl InventoryBuilder {
             entries: Vec::new(),
             problems: Vec::new(),
             junk: Vec::new(),
+            metrics: MetricsCollector::new(),
         }
     }
 
@@ -239,6 +249,11 @@ impl InventoryBuilder {
                         message: problem.message,
                     });
                 }
+                // Read the numbers now, while the bytes are at hand: only the
+                // extracted values outlive this call. Files with a problem
+                // are read too (a UTF-16 CSV, a ragged last row); the problem
+                // stays listed.
+                self.metrics.add(&path, file_type, data);
             }
             Content::Verified => {}
             Content::Failed {
@@ -306,6 +321,16 @@ impl InventoryBuilder {
         ] {
             dir.present = dir.files > 0;
         }
+        let modified: BTreeMap<String, Modified> = self
+            .entries
+            .iter()
+            .filter_map(|(entry, modified)| Some((entry.path.clone(), (*modified)?)))
+            .collect();
+        let (metrics, findings) = self.metrics.finish(&metrics::findings::Context {
+            directories: &directories,
+            problems: &self.problems,
+            modified: &modified,
+        });
 
         Inventory {
             source: self.source,
@@ -317,6 +342,8 @@ impl InventoryBuilder {
             entries: self.entries.into_iter().map(|(entry, _)| entry).collect(),
             problems: self.problems,
             junk: self.junk,
+            metrics,
+            findings,
         }
     }
 }
@@ -411,7 +438,57 @@ impl Inventory {
         if !self.junk.is_empty() {
             let _ = writeln!(out, "\nOS junk set aside: {} entries", self.junk.len());
         }
+        self.write_metrics(&mut out);
         out
+    }
+
+    /// The metrics part of [`Self::summary_text`]: totals, the overall best
+    /// configurations, and one line per finding.
+    fn write_metrics(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let totals = &self.metrics.totals;
+        let _ = writeln!(out, "\nMetrics:");
+        if totals.files_with_metrics == 0 {
+            let _ = writeln!(out, "  no metric was recognised in any file");
+        } else {
+            let _ = writeln!(
+                out,
+                "  {} files with values ({} summaries or reports, {} duplicates)",
+                totals.files_with_metrics, totals.derived_files, totals.duplicate_files
+            );
+            let _ = writeln!(
+                out,
+                "  {} runs in {} configurations, {} failed runs",
+                totals.runs,
+                self.metrics.configurations.len(),
+                totals.failed_runs
+            );
+        }
+        for best in self.metrics.best.iter().filter(|b| b.within.is_none()) {
+            let what = match best.metric {
+                metrics::MetricId::TokensPerSecond => "Highest throughput",
+                _ => "Lowest TTFT",
+            };
+            let _ = writeln!(
+                out,
+                "  {what}: {} at {} {} (n={}); {}",
+                best.winner.label,
+                best.winner.mean,
+                best.metric.unit(),
+                best.winner.n,
+                best.judgement()
+            );
+        }
+        if !self.findings.is_empty() {
+            let _ = writeln!(out, "\nFindings ({}):", self.findings.len());
+            for finding in &self.findings {
+                let severity = match finding.severity {
+                    metrics::Severity::Warning => "warning",
+                    metrics::Severity::Info => "info",
+                };
+                let _ = writeln!(out, "  [{severity}] {}: {}", finding.kind, finding.reason);
+            }
+        }
     }
 }
 

@@ -8,7 +8,9 @@ pub mod content;
 pub mod folder;
 pub mod inventory;
 pub mod llm;
+pub mod metrics;
 pub mod timestamp;
 
 pub use archive::{ArchiveError, Limits, ZipScan, inventory_zip};
 pub use inventory::{Inventory, InventoryBuilder};
+pub use metrics::{Finding, Metrics};

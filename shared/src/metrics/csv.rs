@@ -1,0 +1,400 @@
+//! Reads runs out of a CSV file: one record per data row, its metrics
+//! converted to canonical units, its settings, and whether it failed.
+
+use std::collections::BTreeMap;
+
+use super::names::{Field, MetricId, SettingId, classify};
+use super::record::{Extraction, Failure, FailureCause, Record, RecordAt, Settings};
+use super::text;
+
+/// Extracts every data row of `text`. The first row is the header. Ragged
+/// rows are read as far as they go rather than refused, so one bad line of a
+/// long sweep costs that line only.
+pub fn extract(text: &str, extraction: &mut Extraction) {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut row = csv::StringRecord::new();
+    let headers: Vec<String> = match reader.read_record(&mut row) {
+        Ok(true) => row.iter().map(|h| h.trim().to_owned()).collect(),
+        _ => return,
+    };
+    let columns = Columns::of(&headers, extraction);
+    if columns.metrics.is_empty() {
+        // Nothing to measure; still note what the rows say about the setup.
+        extraction.has_metric_names = false;
+    } else {
+        extraction.has_metric_names = true;
+        if columns.metrics.iter().all(|c| c.aggregate) {
+            extraction.mark_derived("its metric columns are all means (mean_, avg_, ...)");
+        }
+    }
+    loop {
+        match reader.read_record(&mut row) {
+            Ok(true) => {}
+            Ok(false) => break,
+            // A malformed quote or similar: stop at the damage, keep what came before.
+            Err(_) => break,
+        }
+        if row.iter().all(|cell| cell.trim().is_empty()) {
+            continue;
+        }
+        extraction.data_rows += 1;
+        let line = row.position().map_or(0, csv::Position::line);
+        read_row(&row, line, &headers, &columns, extraction);
+    }
+}
+
+/// One metric column, with its conversion.
+struct MetricColumn {
+    index: usize,
+    metric: MetricId,
+    source: u16,
+    aggregate: bool,
+    unit: super::names::Unit,
+}
+
+/// What each column of a file holds, decided once from the header.
+struct Columns {
+    metrics: Vec<MetricColumn>,
+    settings: Vec<(usize, SettingId)>,
+    errors: Vec<usize>,
+    successes: Vec<usize>,
+    statuses: Vec<usize>,
+    options: Vec<usize>,
+    timestamps: Vec<usize>,
+    environment: Vec<(usize, super::names::EnvKind)>,
+    /// Free-text columns searched for failure messages.
+    texts: Vec<usize>,
+}
+
+impl Columns {
+    fn of(headers: &[String], extraction: &mut Extraction) -> Columns {
+        let mut columns = Columns {
+            metrics: Vec::new(),
+            settings: Vec::new(),
+            errors: Vec::new(),
+            successes: Vec::new(),
+            statuses: Vec::new(),
+            options: Vec::new(),
+            timestamps: Vec::new(),
+            environment: Vec::new(),
+            texts: Vec::new(),
+        };
+        // Per metric, the first column that holds per-run values wins over
+        // one that holds means; later duplicates are ignored.
+        let mut chosen: BTreeMap<MetricId, (usize, super::names::Unit, bool)> = BTreeMap::new();
+        for (index, header) in headers.iter().enumerate() {
+            match classify(header) {
+                Some(Field::Metric {
+                    metric,
+                    unit,
+                    aggregate,
+                }) => match chosen.get(&metric) {
+                    Some((_, _, true)) if !aggregate => {
+                        chosen.insert(metric, (index, unit, aggregate));
+                    }
+                    Some(_) => {}
+                    None => {
+                        chosen.insert(metric, (index, unit, aggregate));
+                    }
+                },
+                Some(Field::Setting(setting)) => {
+                    if !columns.settings.iter().any(|(_, s)| *s == setting) {
+                        columns.settings.push((index, setting));
+                    }
+                }
+                Some(Field::Error) => columns.errors.push(index),
+                Some(Field::Success) => columns.successes.push(index),
+                Some(Field::Status) => columns.statuses.push(index),
+                Some(Field::Options) => columns.options.push(index),
+                Some(Field::Timestamp) => columns.timestamps.push(index),
+                Some(Field::Environment(kind)) => columns.environment.push((index, kind)),
+                Some(Field::Prompt) => {}
+                None => columns.texts.push(index),
+            }
+        }
+        for (metric, (index, unit, aggregate)) in chosen {
+            let source = extraction.source(&headers[index], metric, unit, aggregate);
+            columns.metrics.push(MetricColumn {
+                index,
+                metric,
+                source,
+                aggregate,
+                unit,
+            });
+        }
+        columns.metrics.sort_by_key(|c| c.index);
+        columns
+    }
+}
+
+fn read_row(
+    row: &csv::StringRecord,
+    line: u64,
+    headers: &[String],
+    columns: &Columns,
+    extraction: &mut Extraction,
+) {
+    let cell = |index: usize| row.get(index).unwrap_or("");
+
+    for &index in &columns.timestamps {
+        if let Some(format) = text::timestamp_format(cell(index)) {
+            extraction.timestamp_formats.insert(format);
+        }
+    }
+    for &(index, kind) in &columns.environment {
+        extraction.note_environment(kind, cell(index));
+    }
+    if columns.metrics.is_empty() {
+        return;
+    }
+
+    let mut record = Record::new(RecordAt::Line(u32::try_from(line).unwrap_or(u32::MAX)));
+    record.aggregate = columns.metrics.iter().all(|c| c.aggregate);
+    for column in &columns.metrics {
+        let Some((value, cell_unit)) = text::parse_cell(cell(column.index)) else {
+            continue;
+        };
+        let unit = match cell_unit {
+            Some(unit) if unit.is_time() == column.unit.is_time() => unit,
+            Some(_) => continue,
+            None => column.unit,
+        };
+        let source = if unit == column.unit {
+            column.source
+        } else {
+            extraction.source(
+                &headers[column.index],
+                column.metric,
+                unit,
+                column.aggregate,
+            )
+        };
+        record.push(column.metric, unit.to_canonical(value), source);
+    }
+
+    let mut settings = Settings::new();
+    for &index in &columns.options {
+        let raw = cell(index).trim();
+        if raw.starts_with('{')
+            && let Ok(serde_json::Value::Object(map)) = serde_json::from_str(raw)
+        {
+            for (key, value) in &map {
+                if let Some(Field::Setting(setting)) = classify(key) {
+                    super::record::insert_json_setting(&mut settings, setting, value);
+                }
+            }
+        }
+    }
+    // A column of its own wins over the same key inside `options`.
+    for &(index, setting) in &columns.settings {
+        super::record::insert_setting(&mut settings, setting, cell(index));
+    }
+    record.config = extraction.config(settings);
+
+    record.failure = row_failure(row, columns);
+    extraction.push(record);
+}
+
+fn row_failure(row: &csv::StringRecord, columns: &Columns) -> Option<Failure> {
+    let cell = |index: usize| row.get(index).unwrap_or("");
+    for &index in &columns.errors {
+        if !text::is_blank(cell(index)) {
+            return Some(Failure::new(FailureCause::ErrorField, cell(index)));
+        }
+    }
+    for &index in &columns.successes {
+        if super::record::is_false(cell(index)) {
+            return Some(Failure::new(
+                FailureCause::SuccessFalse,
+                format!("success is {}", cell(index).trim()),
+            ));
+        }
+    }
+    for &index in &columns.statuses {
+        if super::record::is_failed_status(cell(index)) {
+            return Some(Failure::new(FailureCause::StatusFailed, cell(index)));
+        }
+    }
+    for &index in &columns.texts {
+        if super::record::mentions_failure(cell(index)) {
+            return Some(Failure::new(FailureCause::FailureText, cell(index)));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::FileType;
+    use crate::metrics::text::TimestampFormat;
+
+    /// Formats seen in a CSV's timestamp columns.
+    fn formats(text: &str) -> Vec<TimestampFormat> {
+        read("t.csv", text).timestamp_formats.into_iter().collect()
+    }
+
+    fn read(name: &str, text: &str) -> Extraction {
+        let mut extraction = Extraction::new(FileType::Csv, name);
+        extract(text, &mut extraction);
+        extraction.finish_records();
+        extraction
+    }
+
+    fn values(extraction: &Extraction, metric: MetricId) -> Vec<f64> {
+        extraction
+            .records
+            .iter()
+            .filter(|r| r.failure.is_none())
+            .flat_map(|r| r.values.iter())
+            .filter(|v| v.metric == metric)
+            .map(|v| v.value)
+            .collect()
+    }
+
+    #[test]
+    fn seconds_columns_become_milliseconds() {
+        let extraction = read(
+            "runs.csv",
+            "model,ttft_s,tokens_s,load_s,eval_count\nm,0.25,77.5,1.5,99\nm,0.5,78,2,100\n",
+        );
+        assert_eq!(values(&extraction, MetricId::TtftMs), [250.0, 500.0]);
+        assert_eq!(values(&extraction, MetricId::TokensPerSecond), [77.5, 78.0]);
+        assert_eq!(values(&extraction, MetricId::LoadMs), [1500.0, 2000.0]);
+        assert_eq!(values(&extraction, MetricId::EvalTokens), [99.0, 100.0]);
+        assert!(extraction.derived.is_none());
+    }
+
+    #[test]
+    fn a_human_header_with_units_in_brackets_is_read() {
+        let extraction = read(
+            "baseline.csv",
+            "Test Name,Context,Generation Time (ms),Tokens,Tokens per Second,Success\n\
+             Player Died,player_died,3089.02,44,14.24,TRUE\n\
+             Boss,boss,3234.48,44,13.60,FALSE\n",
+        );
+        assert_eq!(values(&extraction, MetricId::TotalMs), [3089.02]);
+        assert_eq!(values(&extraction, MetricId::TokensPerSecond), [14.24]);
+        let failed = extraction
+            .records
+            .iter()
+            .filter(|r| r.failure.is_some())
+            .count();
+        assert_eq!(failed, 1);
+        // `Context` holds a scenario name, not num_ctx.
+        assert!(
+            extraction
+                .configs
+                .iter()
+                .all(|c| !c.contains_key(&SettingId::NumCtx))
+        );
+    }
+
+    #[test]
+    fn provenance_is_the_line_a_person_sees() {
+        let extraction = read("runs.csv", "ttft_ms,note\n100,\"two\nlines\"\n200,x\n");
+        let lines: Vec<_> = extraction.records.iter().map(|r| r.at.clone()).collect();
+        assert_eq!(lines, [RecordAt::Line(2), RecordAt::Line(4)]);
+        assert_eq!(extraction.sources[0].name, "ttft_ms");
+    }
+
+    #[test]
+    fn error_rows_and_zero_rows_are_failures() {
+        let extraction = read(
+            "suite.csv",
+            "model,ttft_s,tokens_s,error\n\
+             m,0.000000,0.00,\"Failed to connect to Ollama.\"\n\
+             m,0,0,\n\
+             m,0.2,70,\n",
+        );
+        let causes: Vec<_> = extraction
+            .records
+            .iter()
+            .map(|r| r.failure.as_ref().map(|f| f.cause))
+            .collect();
+        assert_eq!(
+            causes,
+            [
+                Some(FailureCause::ErrorField),
+                Some(FailureCause::AllZero),
+                None
+            ]
+        );
+        assert_eq!(values(&extraction, MetricId::TtftMs), [200.0]);
+    }
+
+    #[test]
+    fn failure_text_in_a_free_column_marks_the_row() {
+        let extraction = read(
+            "r.csv",
+            "prompt,tokens_s,notes\nPlayer failed a mission,50,ok\nq,51,Execution not completed\n",
+        );
+        let failed: Vec<_> = extraction
+            .records
+            .iter()
+            .map(|r| r.failure.is_some())
+            .collect();
+        assert_eq!(failed, [false, true]);
+    }
+
+    #[test]
+    fn options_json_supplies_settings() {
+        let extraction = read(
+            "r.csv",
+            "model,tokens_s,options\nm,50,\"{\"\"temperature\"\":0.3,\"\"top_p\"\":0.9}\"\n",
+        );
+        let settings = &extraction.configs[extraction.records[0].config as usize];
+        assert_eq!(
+            settings.get(&SettingId::Temperature).map(String::as_str),
+            Some("0.3")
+        );
+        assert_eq!(
+            settings.get(&SettingId::TopP).map(String::as_str),
+            Some("0.9")
+        );
+        assert_eq!(
+            settings.get(&SettingId::Model).map(String::as_str),
+            Some("m")
+        );
+    }
+
+    #[test]
+    fn a_summary_of_means_is_derived() {
+        let by_columns = read(
+            "sweep.csv",
+            "num_gpu,mean_tokens_s,mean_ttft_s\n40,77.29,3.2\n",
+        );
+        assert!(by_columns.derived.is_some());
+        assert!(by_columns.records[0].aggregate);
+        let by_name = read("x_summary.csv", "num_gpu,tokens_s\n40,77.29\n");
+        assert!(by_name.derived.is_some());
+    }
+
+    #[test]
+    fn a_csv_without_metrics_says_so() {
+        let extraction = read("kernels.csv", "ID,Kernel Name,Block Size\n0,gemm,128\n");
+        assert!(!extraction.has_metric_names);
+        assert!(extraction.records.is_empty());
+        assert_eq!(extraction.data_rows, 1);
+    }
+
+    #[test]
+    fn cells_with_their_own_unit_are_converted_by_it() {
+        let extraction = read("r.csv", "TTFT\n551.66 ms\n0.5 s\n");
+        assert_eq!(values(&extraction, MetricId::TtftMs), [551.66, 500.0]);
+    }
+
+    #[test]
+    fn timestamp_columns_record_their_format() {
+        assert_eq!(
+            formats("timestamp,tokens_s\n2025-09-30T20:11:33,1\n2025-10-02T19:12:04+00:00,2\n"),
+            [
+                TimestampFormat::IsoWithZone,
+                TimestampFormat::IsoWithoutZone
+            ]
+        );
+    }
+}

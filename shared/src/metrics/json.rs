@@ -1,0 +1,384 @@
+//! Reads runs out of a JSON document of any shape. Every object that holds a
+//! metric key directly is a record (`results[3]`, `individual_runs[0]`, the
+//! root of an Ollama response); settings found on the way down (`model` at
+//! the top, an `options` object) apply to every record below them.
+
+use serde_json::{Map, Value};
+
+use super::names::{EnvKind, Field, classify, normalise};
+use super::record::{
+    Extraction, Failure, FailureCause, Record, RecordAt, Settings, insert_json_setting,
+    is_failed_status, is_false, mentions_failure,
+};
+use super::text;
+
+/// Extracts every record of the document; a document that does not parse
+/// yields nothing (the inventory already reports why).
+pub fn extract(source: &str, extraction: &mut Extraction) {
+    let Ok(root) = serde_json::from_str::<Value>(source) else {
+        return;
+    };
+    let mut path = String::new();
+    visit(&root, &mut path, &Settings::new(), None, false, extraction);
+}
+
+fn visit(
+    value: &Value,
+    path: &mut String,
+    inherited: &Settings,
+    parent_key: Option<&str>,
+    in_run_list: bool,
+    extraction: &mut Extraction,
+) {
+    match value {
+        Value::Object(map) => {
+            visit_object(map, path, inherited, parent_key, in_run_list, extraction)
+        }
+        Value::Array(items) => {
+            // A failed run in a list of runs often has no numbers at all
+            // (`{"error": "...", "success": false}`); it still counts as a run
+            // when its siblings are runs.
+            let runs_here = items.iter().any(|item| {
+                item.as_object().is_some_and(|map| {
+                    map.keys()
+                        .any(|k| matches!(classify(k), Some(Field::Metric { .. })))
+                })
+            });
+            for (index, item) in items.iter().enumerate() {
+                let length = path.len();
+                path.push_str(&format!("[{index}]"));
+                visit(item, path, inherited, parent_key, runs_here, extraction);
+                path.truncate(length);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn visit_object(
+    map: &Map<String, Value>,
+    path: &mut String,
+    inherited: &Settings,
+    parent_key: Option<&str>,
+    in_run_list: bool,
+    extraction: &mut Extraction,
+) {
+    // Keys in sorted order whatever map type serde_json was built with, so
+    // that "first key wins" rules never depend on a feature flag.
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    let fields: Vec<Option<Field>> = entries.iter().map(|(key, _)| classify(key)).collect();
+
+    let mut settings = inherited.clone();
+    // `options` first, so a key of the object's own wins over it.
+    for ((_, value), field) in entries.iter().zip(&fields) {
+        if let (Some(Field::Options), Value::Object(options)) = (field, value) {
+            for (key, value) in options {
+                if let Some(Field::Setting(setting)) = classify(key) {
+                    insert_json_setting(&mut settings, setting, value);
+                }
+            }
+        }
+    }
+    for ((_, value), field) in entries.iter().zip(&fields) {
+        if let Some(Field::Setting(setting)) = field {
+            insert_json_setting(&mut settings, *setting, value);
+        }
+    }
+
+    let under_gpu = parent_key.is_some_and(|key| {
+        let (words, _) = normalise(key);
+        matches!(words.as_slice(), [w] if w == "gpu" || w == "gpus" || w == "gpu_info")
+    });
+    let mut record = Record::new(RecordAt::Path(path.as_str().into()));
+    let mut all_aggregate = true;
+    let mut failure: Option<Failure> = None;
+    for ((key, value), field) in entries.iter().zip(&fields) {
+        let (key, value) = (*key, *value);
+        match field {
+            Some(Field::Metric {
+                metric,
+                unit,
+                aggregate,
+            }) => {
+                let parsed = match value {
+                    Value::Number(number) => number.as_f64().map(|v| (v, None)),
+                    Value::String(text) => text::parse_cell(text),
+                    _ => None,
+                };
+                let Some((number, value_unit)) = parsed else {
+                    continue;
+                };
+                let unit = match value_unit {
+                    Some(given) if given.is_time() == unit.is_time() => given,
+                    Some(_) => continue,
+                    None => *unit,
+                };
+                let source = extraction.source(key, *metric, unit, *aggregate);
+                record.push(*metric, unit.to_canonical(number), source);
+                all_aggregate &= *aggregate;
+            }
+            Some(Field::Error) => {
+                let message = match value {
+                    Value::String(text) if !text::is_blank(text) => Some(text.clone()),
+                    Value::Bool(true) => Some(format!("{key} is true")),
+                    Value::Object(inner) if !inner.is_empty() => Some(value.to_string()),
+                    _ => None,
+                };
+                if let Some(message) = message {
+                    failure.get_or_insert(Failure::new(FailureCause::ErrorField, message));
+                }
+            }
+            Some(Field::Success) => {
+                let false_flag = match value {
+                    Value::Bool(flag) => !flag,
+                    Value::String(text) => is_false(text),
+                    _ => false,
+                };
+                if false_flag {
+                    failure.get_or_insert(Failure::new(
+                        FailureCause::SuccessFalse,
+                        format!("{key} is false"),
+                    ));
+                }
+            }
+            Some(Field::Status) => {
+                if let Value::String(text) = value
+                    && is_failed_status(text)
+                {
+                    failure.get_or_insert(Failure::new(FailureCause::StatusFailed, text));
+                }
+            }
+            Some(Field::Timestamp) => {
+                let format = match value {
+                    Value::String(text) => text::timestamp_format(text),
+                    Value::Number(number) => {
+                        number.as_f64().and_then(text::timestamp_number_format)
+                    }
+                    _ => None,
+                };
+                if let Some(format) = format {
+                    extraction.timestamp_formats.insert(format);
+                }
+            }
+            Some(Field::Environment(kind)) => {
+                if let Value::String(text) = value {
+                    extraction.note_environment(*kind, text);
+                }
+            }
+            Some(Field::Setting(_) | Field::Options | Field::Prompt) => {}
+            None => {
+                if let Value::String(text) = value {
+                    if under_gpu && matches!(key.as_str(), "name" | "model") {
+                        extraction.note_environment(EnvKind::Gpu, text);
+                    } else if mentions_failure(text) {
+                        failure.get_or_insert(Failure::new(FailureCause::FailureText, text));
+                    }
+                }
+            }
+        }
+    }
+    let is_run = !record.values.is_empty() || (in_run_list && failure.is_some());
+    if is_run {
+        record.aggregate = !record.values.is_empty() && all_aggregate;
+        record.failure = failure;
+        record.config = extraction.config(settings.clone());
+        extraction.has_metric_names |= !record.values.is_empty();
+        extraction.push(record);
+    }
+
+    for (key, value) in entries {
+        if !matches!(value, Value::Object(_) | Value::Array(_)) {
+            continue;
+        }
+        let length = path.len();
+        push_key(path, key);
+        visit(value, path, &settings, Some(key), false, extraction);
+        path.truncate(length);
+    }
+}
+
+/// `a.b`, or `a["odd key"]` when the key would not read back as one name.
+fn push_key(path: &mut String, key: &str) {
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    if plain {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+    } else {
+        path.push('[');
+        path.push_str(&serde_json::Value::String(key.to_owned()).to_string());
+        path.push(']');
+    }
+}
+
+/// The full path of a value: the record's path and the key.
+pub fn value_path(record_path: &str, key: &str) -> String {
+    let mut path = record_path.to_owned();
+    push_key(&mut path, key);
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::FileType;
+    use crate::metrics::names::{MetricId, SettingId};
+
+    fn read(name: &str, text: &str) -> Extraction {
+        let mut extraction = Extraction::new(FileType::Json, name);
+        extract(text, &mut extraction);
+        extraction.finish_records();
+        extraction
+    }
+
+    fn paths(extraction: &Extraction) -> Vec<String> {
+        extraction
+            .records
+            .iter()
+            .map(|r| match &r.at {
+                RecordAt::Path(path) => path.to_string(),
+                RecordAt::Line(line) => format!("line {line}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nested_results_inherit_the_model_above_them() {
+        let extraction = read(
+            "gemma3_baseline.json",
+            r#"{"model": "gemma3:latest", "results": [
+                {"prompt": "a", "ttft_s": 0.5, "tokens_s": 101.0, "eval_count": 805},
+                {"prompt": "b", "ttft_s": 0.125, "tokens_s": 102.7}
+            ]}"#,
+        );
+        assert_eq!(paths(&extraction), ["results[0]", "results[1]"]);
+        let record = &extraction.records[1];
+        assert_eq!(record.get(MetricId::TtftMs), Some(125.0));
+        let settings = &extraction.configs[record.config as usize];
+        assert_eq!(
+            settings.get(&SettingId::Model).map(String::as_str),
+            Some("gemma3:latest")
+        );
+    }
+
+    #[test]
+    fn individual_runs_in_milliseconds_and_a_mean_beside_them() {
+        let extraction = read(
+            "bench.json",
+            r#"{"runs": [{"model": "m", "mean_ttft_s": 0.2,
+                "individual_runs": [{"ttft_ms": 150}, {"ttft_ms": 250}]}]}"#,
+        );
+        assert_eq!(
+            paths(&extraction),
+            [
+                "runs[0]",
+                "runs[0].individual_runs[0]",
+                "runs[0].individual_runs[1]"
+            ]
+        );
+        assert!(extraction.records[0].aggregate);
+        assert!(!extraction.records[1].aggregate);
+        assert_eq!(extraction.records[2].get(MetricId::TtftMs), Some(250.0));
+        assert!(extraction.derived.is_none());
+    }
+
+    #[test]
+    fn an_ollama_response_converts_nanoseconds_and_computes_throughput() {
+        let extraction = read(
+            "generate.json",
+            r#"{"model": "llama3", "total_duration": 5043500667, "load_duration": 5025959,
+                "prompt_eval_count": 26, "prompt_eval_duration": 325953000,
+                "eval_count": 290, "eval_duration": 4709213000}"#,
+        );
+        let record = &extraction.records[0];
+        assert_eq!(record.get(MetricId::TotalMs), Some(5043.500667));
+        assert_eq!(record.get(MetricId::LoadMs), Some(5.025959));
+        assert_eq!(record.get(MetricId::PromptTokens), Some(26.0));
+        let rate = record.get(MetricId::TokensPerSecond).unwrap();
+        // 290 tokens in 4.709213 s.
+        assert!((rate - 61.581415).abs() < 1e-6, "{rate}");
+    }
+
+    #[test]
+    fn failed_runs_without_numbers_count_among_their_siblings() {
+        let extraction = read(
+            "baseline_test_results.json",
+            r#"{"results": [
+                {"test_name": "a", "error": "'charmap' codec can't encode", "success": false},
+                {"test_name": "b", "tokens_per_second": 14.1, "success": true},
+                {"test_name": "c", "tokens_per_second": 1.02, "success": true,
+                 "banter_text": "Error generating banter: All connection attempts failed"}
+            ], "overall_performance": {"error": "No inference data available"}}"#,
+        );
+        let causes: Vec<_> = extraction
+            .records
+            .iter()
+            .map(|r| r.failure.as_ref().map(|f| f.cause))
+            .collect();
+        assert_eq!(
+            causes,
+            [
+                Some(FailureCause::ErrorField),
+                None,
+                Some(FailureCause::FailureText)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_summary_of_means_is_derived() {
+        let extraction = read(
+            "prompt_suite.json",
+            r#"{"models": [{"model": "a", "options": {"temperature": 0.3},
+                "mean_ttft_s": 0.65, "mean_tokens_s": 77.6}]}"#,
+        );
+        assert!(extraction.derived.is_some());
+        let settings = &extraction.configs[extraction.records[0].config as usize];
+        assert_eq!(
+            settings.get(&SettingId::Temperature).map(String::as_str),
+            Some("0.3")
+        );
+    }
+
+    #[test]
+    fn environment_and_timestamps_are_noted_anywhere() {
+        let extraction = read(
+            "m.json",
+            r#"{"timestamp": 1759253523.2, "datetime": "2025-09-30T13:32:03.201336",
+                "environment": {"gpu_name": "NVIDIA GeForce RTX 4080", "nvidia_driver": "581.29"},
+                "gpu": [{"name": "RTX 4080", "temperature": 48}]}"#,
+        );
+        assert!(extraction.records.is_empty());
+        assert_eq!(extraction.timestamp_formats.len(), 2);
+        assert_eq!(
+            extraction
+                .environment
+                .get(&EnvKind::Gpu)
+                .map(String::as_str),
+            Some("NVIDIA GeForce RTX 4080")
+        );
+        assert!(extraction.environment.contains_key(&EnvKind::Driver));
+    }
+
+    #[test]
+    fn odd_keys_are_quoted_in_paths() {
+        let extraction = read("x.json", r#"{"run 1": {"ttft_ms": 3}}"#);
+        assert_eq!(paths(&extraction), [r#"["run 1"]"#]);
+        assert_eq!(
+            value_path(r#"["run 1"]"#, "ttft_ms"),
+            r#"["run 1"].ttft_ms"#
+        );
+        assert_eq!(value_path("", "ttft_ms"), "ttft_ms");
+    }
+
+    #[test]
+    fn broken_json_yields_nothing() {
+        let extraction = read("bad.json", "{\"ttft_ms\": ");
+        assert!(extraction.records.is_empty());
+    }
+}

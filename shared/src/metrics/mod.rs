@@ -1,0 +1,624 @@
+//! The numbers inside the artifacts: metrics read from CSV, JSON and Markdown
+//! files of any schema, converted to canonical units with their provenance,
+//! summarised per file and per configuration, and linted for what is missing
+//! or suspect.
+//!
+//! Files are read one at a time by [`MetricsCollector::add`], called from
+//! [`crate::InventoryBuilder::add_file`] while the file's bytes are at hand,
+//! so nothing but the extracted values outlives a file. Everything is kept in
+//! sorted maps and summed in sorted order, so the JSON is byte-identical in
+//! the page and in the CLI.
+//!
+//! # What the JSON keeps, and why
+//!
+//! A folder may hold 20,000 files. Per file the JSON keeps summary statistics
+//! and where the extremes sit, never every value. Individual values appear
+//! only where a chart needs them: per model distributions of TTFT and
+//! throughput, at most [`MAX_POINTS`] values each, chosen evenly across the
+//! sorted values so the shape survives, every one with its file and line or
+//! JSON path.
+
+mod csv;
+pub mod findings;
+mod json;
+mod markdown;
+pub mod names;
+mod record;
+mod report;
+pub mod stats;
+pub mod text;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::classify::FileType;
+pub use findings::{Finding, Severity};
+pub use names::{EnvKind, MetricId, SettingId};
+pub use record::FailureCause;
+use record::{Extraction, RecordAt, Settings};
+pub use stats::Summary;
+use text::TimestampFormat;
+
+/// The most values a distribution carries into the JSON.
+pub const MAX_POINTS: usize = 256;
+
+/// The most run values kept in memory across all files for the
+/// per-configuration statistics (about 32 MB). Files read after the cap is
+/// reached are summarised on their own only, and a finding says so.
+pub const MAX_RETAINED_VALUES: usize = 2_000_000;
+
+/// How many failures, per file, are described one by one.
+const FAILURES_SHOWN: usize = 3;
+
+/// How many files a configuration, cell or finding names before it counts
+/// the rest.
+pub const FILES_SHOWN: usize = 100;
+
+/// Everything read from the numbers in the folder. Documented in the README.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub totals: Totals,
+    /// Per file: what was read, from where, and its summary statistics.
+    pub files: Vec<FileMetrics>,
+    /// Runs grouped by model and settings, across files.
+    pub configurations: Vec<Configuration>,
+    /// The best configuration by throughput and by TTFT, overall and per model.
+    pub best: Vec<Best>,
+    /// Per model values of TTFT and throughput, for distribution charts.
+    pub distributions: Vec<Distribution>,
+    /// Per model num_gpu x num_ctx means, where a sweep covers both.
+    pub grids: Vec<Grid>,
+    /// GPU, driver and Ollama version, as found in the files.
+    pub environment: BTreeMap<EnvKind, Vec<EnvValue>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Files from which at least one value or failed run was read.
+    pub files_with_metrics: u64,
+    /// Successful runs counted in the configurations.
+    pub runs: u64,
+    /// Failed runs, in files that are neither derived nor duplicates.
+    pub failed_runs: u64,
+    /// Summaries and reports whose values are not counted as runs.
+    pub derived_files: u64,
+    /// Files holding the same runs as another file, counted once.
+    pub duplicate_files: u64,
+}
+
+/// Where in its file a value was read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// 1-based line, as an editor shows it (CSV and Markdown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// The CSV column's header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// The JSON path, e.g. `results[3].tokens_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_path: Option<String>,
+}
+
+impl Location {
+    fn of(at: &RecordAt, format: FileType, source_name: Option<&str>) -> Location {
+        match at {
+            RecordAt::Line(line) => Location {
+                line: Some(*line),
+                column: source_name
+                    .filter(|_| format == FileType::Csv)
+                    .map(str::to_owned),
+                json_path: None,
+            },
+            RecordAt::Path(path) => Location {
+                line: None,
+                column: None,
+                json_path: Some(match source_name {
+                    Some(key) => json::value_path(path, key),
+                    None if path.is_empty() => String::from("(root)"),
+                    None => path.to_string(),
+                }),
+            },
+        }
+    }
+}
+
+/// One value and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub value: f64,
+    pub file: String,
+    #[serde(flatten)]
+    pub at: Location,
+}
+
+/// What was read from one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileMetrics {
+    pub path: String,
+    #[serde(rename = "type")]
+    pub file_type: FileType,
+    /// A summary or report: its values are kept here but not counted as runs.
+    pub derived: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_reason: Option<String>,
+    /// Holds the same runs as this other file, which is the one counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+    /// Rows, objects or lines that held a value or a failed run.
+    pub records: u64,
+    /// Successful runs counted in the configurations (0 when derived or a duplicate).
+    pub runs: u64,
+    pub failed: u64,
+    /// Records past the per-file cap: counted, not read.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_records: u64,
+    /// The first few failures, with where they are and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<FailureNote>,
+    /// Distinct values of each setting seen in the file.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<SettingId, Vec<String>>,
+    /// Per metric, the successful values' statistics.
+    pub series: BTreeMap<MetricId, Series>,
+    /// Means the file states beside its own runs (`overall_tokens_per_second`),
+    /// kept to compare with what the runs say.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reported: BTreeMap<MetricId, Vec<Point>>,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureNote {
+    #[serde(flatten)]
+    pub at: Location,
+    pub cause: FailureCause,
+    pub detail: String,
+}
+
+/// One metric of one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    /// Columns, keys or labels the values were read from.
+    pub sources: Vec<String>,
+    /// The units they were written in (`s`, `ms`, `ns`, `ms (assumed)`,
+    /// `tok/s`, `tokens`, `computed`), before conversion to the metric's unit.
+    pub units: Vec<String>,
+    /// The values are means of runs (`mean_ttft_s`), not runs.
+    pub aggregate: bool,
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub min_at: Location,
+    pub max_at: Location,
+}
+
+/// Runs of one model with one set of settings, across files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Configuration {
+    /// Model and settings in one line, e.g. `llama3.1:8b num_gpu=40 num_ctx=1024`.
+    pub label: String,
+    pub model: Option<String>,
+    /// When the model is unknown, the file the runs came from: runs of an
+    /// unknown model are never pooled across files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    pub settings: BTreeMap<SettingId, String>,
+    pub runs: u64,
+    pub failed: u64,
+    pub files: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub more_files: u64,
+    pub stats: BTreeMap<MetricId, Summary>,
+}
+
+/// The winner for one metric among configurations, and whether its lead is real.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Best {
+    pub metric: MetricId,
+    /// `highest` for throughput, `lowest` for TTFT.
+    pub goal: String,
+    /// The model (or, for an unknown model, the file) compared within;
+    /// absent when every configuration is compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<String>,
+    pub winner: Contender,
+    pub runner_up: Contender,
+    /// Difference of the two means, in the metric's unit.
+    pub margin: f64,
+    /// The margin as a percentage of the runner-up's mean.
+    pub margin_pct: Option<f64>,
+    /// Twice the combined standard error of the two means; absent when either
+    /// has fewer than 3 runs.
+    pub noise: Option<f64>,
+    /// Whether the margin is larger than the noise; absent when it cannot be told.
+    pub exceeds_noise: Option<bool>,
+    pub verdict: String,
+}
+
+impl Best {
+    /// The verdict in a few words, for terminal output.
+    pub fn judgement(&self) -> &'static str {
+        match self.exceeds_noise {
+            Some(true) => "a real lead",
+            Some(false) => "within the noise",
+            None => "too few runs to judge the noise",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contender {
+    pub label: String,
+    pub mean: f64,
+    pub n: u64,
+    pub std_dev: Option<f64>,
+}
+
+/// The values of one metric for one model, for a distribution chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Distribution {
+    pub metric: MetricId,
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    pub summary: Summary,
+    /// Sorted by value. All of them, or [`MAX_POINTS`] evenly spaced ones.
+    pub values: Vec<Point>,
+    pub sampled: bool,
+}
+
+/// Mean throughput and TTFT per num_gpu x num_ctx cell of one model's
+/// sweep, other settings pooled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grid {
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    pub cells: Vec<GridCell>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridCell {
+    pub num_gpu: f64,
+    pub num_ctx: f64,
+    pub runs: u64,
+    pub tokens_per_second: Option<f64>,
+    pub ttft_ms: Option<f64>,
+    pub files: Vec<String>,
+}
+
+/// One environment fact and the first file (by path) that states it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvValue {
+    pub value: String,
+    pub file: String,
+}
+
+/// Reads one file's metrics on its own, without the cross-file work: the
+/// entry point for benchmarks and quick checks. `None` for files with no
+/// values or failed runs.
+pub fn extract_file(path: &str, file_type: FileType, bytes: &[u8]) -> Option<FileMetrics> {
+    let extraction = extract(path, file_type, bytes)?;
+    let (metrics, _) = summarise_file(path, &extraction);
+    metrics
+}
+
+fn extract(path: &str, file_type: FileType, bytes: &[u8]) -> Option<Extraction> {
+    if file_type == FileType::Other {
+        return None;
+    }
+    let source = text::decode(bytes);
+    let mut extraction = Extraction::new(file_type, path);
+    match file_type {
+        FileType::Csv => csv::extract(&source, &mut extraction),
+        FileType::Json => json::extract(&source, &mut extraction),
+        FileType::Md => markdown::extract(&source, &mut extraction),
+        FileType::Other => {}
+    }
+    extraction.finish_records();
+    Some(extraction)
+}
+
+/// Collects metrics file by file; owned by [`crate::InventoryBuilder`].
+#[derive(Debug, Default)]
+pub struct MetricsCollector {
+    files: Vec<Collected>,
+    retained_values: usize,
+}
+
+/// What is kept of one file once its bytes are gone.
+#[derive(Debug)]
+struct Collected {
+    path: String,
+    format: FileType,
+    metrics: Option<FileMetrics>,
+    /// Size and FNV-1a hash of the bytes: identical copies are duplicates.
+    content: (usize, u64),
+    /// Hash of the successful values in order, when there are enough of them
+    /// to tell a copy from a coincidence.
+    fingerprint: Option<u64>,
+    /// How much the file says about its runs' settings; among duplicates the
+    /// richest is the one counted.
+    richness: usize,
+    /// The file's records, for the cross-file statistics; empty for derived
+    /// files and once the memory cap is reached.
+    records: Vec<record::Record>,
+    configs: Vec<Settings>,
+    sources: Vec<record::Source>,
+    /// The records were dropped at the memory cap.
+    truncated: bool,
+    has_metric_names: bool,
+    data_rows: u64,
+    units: BTreeMap<MetricId, BTreeSet<names::Unit>>,
+    timestamp_formats: BTreeSet<TimestampFormat>,
+    environment: BTreeMap<EnvKind, String>,
+}
+
+impl MetricsCollector {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads one file's bytes. Whatever goes wrong inside the file stays
+    /// inside its own result.
+    pub fn add(&mut self, path: &str, file_type: FileType, bytes: &[u8]) {
+        let Some(extraction) = extract(path, file_type, bytes) else {
+            return;
+        };
+        let (metrics, fingerprint) = summarise_file(path, &extraction);
+        let mut units: BTreeMap<MetricId, BTreeSet<names::Unit>> = BTreeMap::new();
+        let mut used = vec![false; extraction.sources.len()];
+        for record in &extraction.records {
+            for reading in &record.values {
+                used[usize::from(reading.source)] = true;
+            }
+        }
+        for (source, used) in extraction.sources.iter().zip(used) {
+            if used {
+                units.entry(source.metric).or_default().insert(source.unit);
+            }
+        }
+        let richness = extraction
+            .configs
+            .iter()
+            .map(|settings| {
+                settings.len() + usize::from(settings.contains_key(&SettingId::Model)) * 2
+            })
+            .max()
+            .unwrap_or(0);
+        let keep = extraction.derived.is_none();
+        let values: usize = if keep {
+            extraction.records.iter().map(|r| r.values.len()).sum()
+        } else {
+            0
+        };
+        let truncated = keep && self.retained_values.saturating_add(values) > MAX_RETAINED_VALUES;
+        let records = if keep && !truncated {
+            self.retained_values += values;
+            extraction.records
+        } else {
+            Vec::new()
+        };
+        self.files.push(Collected {
+            path: path.to_owned(),
+            format: file_type,
+            metrics,
+            content: (bytes.len(), fnv1a(bytes)),
+            fingerprint,
+            richness,
+            records,
+            configs: extraction.configs,
+            sources: extraction.sources,
+            truncated,
+            has_metric_names: extraction.has_metric_names,
+            data_rows: extraction.data_rows,
+            units,
+            timestamp_formats: extraction.timestamp_formats,
+            environment: extraction.environment,
+        });
+    }
+
+    /// The cross-file statistics and the lint. `context` carries what the
+    /// inventory knows beyond the numbers: folders, problems and times.
+    pub fn finish(mut self, context: &findings::Context<'_>) -> (Metrics, Vec<Finding>) {
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        mark_duplicates(&mut self.files);
+        let metrics = report::build(&mut self.files);
+        let findings = findings::lint(&self.files, &metrics, context);
+        (metrics, findings)
+    }
+}
+
+/// Per-file summary, and the fingerprint of its successful values.
+fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, Option<u64>) {
+    if extraction.records.is_empty() {
+        return (None, None);
+    }
+    // The values summarised are the runs when the file has any, and its
+    // aggregates otherwise (a summary file); aggregates beside runs are
+    // listed as `reported`.
+    let has_runs = extraction.records.iter().any(|r| !r.aggregate);
+    let primary = |r: &&record::Record| if has_runs { !r.aggregate } else { r.aggregate };
+    let mut failed = 0u64;
+    let mut failures = Vec::new();
+    let mut values: BTreeMap<MetricId, Vec<(f64, usize, u16)>> = BTreeMap::new();
+    let mut reported: BTreeMap<MetricId, Vec<Point>> = BTreeMap::new();
+    let mut fingerprint = Fnv::new();
+    let mut fingerprinted = 0usize;
+    let mut settings: BTreeMap<SettingId, BTreeSet<String>> = BTreeMap::new();
+    for (index, record) in extraction.records.iter().enumerate() {
+        if let Some(failure) = &record.failure {
+            failed += 1;
+            if failures.len() < FAILURES_SHOWN {
+                failures.push(FailureNote {
+                    at: Location::of(&record.at, extraction.format, None),
+                    cause: failure.cause,
+                    detail: failure.detail.clone(),
+                });
+            }
+            continue;
+        }
+        for (setting, value) in &extraction.configs[record.config as usize] {
+            settings.entry(*setting).or_default().insert(value.clone());
+        }
+        if primary(&record) {
+            fingerprinted += 1;
+            // Sorted by metric: a CSV's column order and a JSON object's key
+            // order must not make the same run look different.
+            let mut readings = record.values.clone();
+            readings.sort_by_key(|r| r.metric);
+            for reading in &readings {
+                values.entry(reading.metric).or_default().push((
+                    reading.value,
+                    index,
+                    reading.source,
+                ));
+                fingerprint.write(&[reading.metric as u8]);
+                fingerprint.write(&((reading.value * 1e6).round() as i64).to_le_bytes());
+            }
+        } else {
+            for reading in &record.values {
+                let list = reported.entry(reading.metric).or_default();
+                if list.len() < 10 {
+                    let source = &extraction.sources[usize::from(reading.source)];
+                    list.push(Point {
+                        value: stats::round(reading.value),
+                        file: path.to_owned(),
+                        at: Location::of(&record.at, extraction.format, Some(&source.name)),
+                    });
+                }
+            }
+        }
+    }
+    let mut series = BTreeMap::new();
+    for (metric, readings) in values {
+        let plain: Vec<f64> = readings.iter().map(|r| r.0).collect();
+        let Some(summary) = Summary::of(&plain) else {
+            continue;
+        };
+        let locate = |pick: &(f64, usize, u16)| {
+            let source = &extraction.sources[usize::from(pick.2)];
+            Location::of(
+                &extraction.records[pick.1].at,
+                extraction.format,
+                Some(&source.name),
+            )
+        };
+        // The first occurrence of the extreme, so ties resolve the same way everywhere.
+        let min = readings
+            .iter()
+            .fold(&readings[0], |a, b| if b.0 < a.0 { b } else { a });
+        let max = readings
+            .iter()
+            .fold(&readings[0], |a, b| if b.0 > a.0 { b } else { a });
+        let used: BTreeSet<u16> = readings.iter().map(|r| r.2).collect();
+        let sources_used: Vec<&record::Source> = used
+            .iter()
+            .map(|i| &extraction.sources[usize::from(*i)])
+            .collect();
+        let names: BTreeSet<&str> = sources_used.iter().map(|s| s.name.as_str()).collect();
+        let units: BTreeSet<&str> = sources_used.iter().map(|s| s.unit.label()).collect();
+        series.insert(
+            metric,
+            Series {
+                sources: names.into_iter().map(str::to_owned).collect(),
+                units: units.into_iter().map(str::to_owned).collect(),
+                aggregate: sources_used.iter().all(|s| s.aggregate),
+                summary,
+                min_at: locate(min),
+                max_at: locate(max),
+            },
+        );
+    }
+    let metrics = FileMetrics {
+        path: path.to_owned(),
+        file_type: extraction.format,
+        derived: extraction.derived.is_some(),
+        derived_reason: extraction.derived.clone(),
+        duplicate_of: None,
+        records: (extraction.records.len() as u64) + extraction.skipped_records,
+        runs: 0,
+        failed,
+        skipped_records: extraction.skipped_records,
+        failures,
+        settings: settings
+            .into_iter()
+            .map(|(k, v)| (k, v.into_iter().take(20).collect()))
+            .collect(),
+        series,
+        reported,
+    };
+    let fingerprint = (fingerprinted >= 3).then(|| fingerprint.finish());
+    (Some(metrics), fingerprint)
+}
+
+/// Marks files that hold the same runs as an earlier one: byte-identical
+/// copies, or the same successful values in the same order (a CSV and the
+/// JSON written beside it). The copy that says most about its settings is
+/// the one counted; among equals, the first by path.
+fn mark_duplicates(files: &mut [Collected]) {
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut by_content: BTreeMap<(usize, u64), usize> = BTreeMap::new();
+    let mut by_values: BTreeMap<u64, usize> = BTreeMap::new();
+    for (index, file) in files.iter().enumerate() {
+        if file.metrics.is_none() {
+            continue;
+        }
+        let found = by_content
+            .get(&file.content)
+            .or_else(|| file.fingerprint.and_then(|f| by_values.get(&f)))
+            .copied();
+        let leader = found.unwrap_or(index);
+        by_content.entry(file.content).or_insert(leader);
+        if let Some(fingerprint) = file.fingerprint {
+            by_values.entry(fingerprint).or_insert(leader);
+        }
+        groups.entry(leader).or_default().push(index);
+    }
+    for members in groups.values().filter(|m| m.len() > 1) {
+        let kept = *members
+            .iter()
+            .max_by(|a, b| files[**a].richness.cmp(&files[**b].richness).then(b.cmp(a)))
+            .expect("a group has members");
+        let kept_path = files[kept].path.clone();
+        for &member in members.iter().filter(|m| **m != kept) {
+            if let Some(metrics) = files[member].metrics.as_mut() {
+                metrics.duplicate_of = Some(kept_path.clone());
+            }
+        }
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash = Fnv::new();
+    hash.write(bytes);
+    hash.finish()
+}
+
+/// FNV-1a, 64-bit: tiny, and the same on every target (unlike `DefaultHasher`,
+/// whose algorithm is unspecified).
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests;

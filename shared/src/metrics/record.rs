@@ -1,0 +1,474 @@
+//! What the extractors produce for one file: records (a CSV row, a JSON
+//! object, a Markdown line) holding canonical values with their provenance,
+//! the settings they ran with, and whether they failed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::names::{EnvKind, MetricId, SettingId, Unit};
+use super::text::{self, TimestampFormat};
+use crate::classify::FileType;
+
+/// Records read from one file beyond this many are counted, not kept, so a
+/// runaway log cannot exhaust the page's memory.
+pub const MAX_RECORDS_PER_FILE: usize = 100_000;
+
+/// Settings of one record, values in canonical text (`1024`, `0.2`).
+pub type Settings = BTreeMap<SettingId, String>;
+
+/// Where a record sits in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordAt {
+    /// 1-based line, as an editor shows it (CSV rows, Markdown lines).
+    Line(u32),
+    /// JSON path of the object, e.g. `results[3]` (empty for the root).
+    Path(Box<str>),
+}
+
+/// One value, converted, with the index of the name it was read from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    pub metric: MetricId,
+    pub value: f64,
+    pub source: u16,
+}
+
+/// A column, key or label that values were read from, and how.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Source {
+    pub name: String,
+    pub metric: MetricId,
+    pub unit: Unit,
+    pub aggregate: bool,
+}
+
+/// Why a record counts as a failed run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCause {
+    /// A non-empty `error` column or key.
+    ErrorField,
+    /// A `success` flag that is false.
+    SuccessFalse,
+    /// A `status` such as `failed` or `timeout`.
+    StatusFailed,
+    /// A known failure message in the record's text ("Failed to connect").
+    FailureText,
+    /// Every metric is zero: nothing was measured.
+    AllZero,
+}
+
+impl FailureCause {
+    pub fn label(self) -> &'static str {
+        match self {
+            FailureCause::ErrorField => "an error message",
+            FailureCause::SuccessFalse => "success = false",
+            FailureCause::StatusFailed => "a failed status",
+            FailureCause::FailureText => "a failure message in its text",
+            FailureCause::AllZero => "all metrics zero",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub cause: FailureCause,
+    /// A short excerpt of the message, for display.
+    pub detail: String,
+}
+
+impl Failure {
+    pub fn new(cause: FailureCause, detail: impl AsRef<str>) -> Self {
+        Self {
+            cause,
+            detail: text::excerpt(detail.as_ref(), 120),
+        }
+    }
+}
+
+/// One run, or one reported aggregate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub at: RecordAt,
+    /// Index into [`Extraction::configs`].
+    pub config: u32,
+    pub values: Vec<Reading>,
+    /// Every value is a mean of runs (`mean_ttft_s`), not a run's own.
+    pub aggregate: bool,
+    pub failure: Option<Failure>,
+}
+
+impl Record {
+    pub fn new(at: RecordAt) -> Self {
+        Self {
+            at,
+            config: 0,
+            values: Vec::new(),
+            aggregate: false,
+            failure: None,
+        }
+    }
+
+    /// Adds a value unless the record already has one for that metric.
+    pub fn push(&mut self, metric: MetricId, value: f64, source: u16) {
+        if value.is_finite() && !self.values.iter().any(|v| v.metric == metric) {
+            self.values.push(Reading {
+                metric,
+                value,
+                source,
+            });
+        }
+    }
+
+    pub fn get(&self, metric: MetricId) -> Option<f64> {
+        self.values
+            .iter()
+            .find(|v| v.metric == metric)
+            .map(|v| v.value)
+    }
+}
+
+/// Everything read from one file.
+#[derive(Debug)]
+pub struct Extraction {
+    pub format: FileType,
+    pub records: Vec<Record>,
+    pub configs: Vec<Settings>,
+    config_index: BTreeMap<Settings, u32>,
+    pub sources: Vec<Source>,
+    source_index: BTreeMap<Source, u16>,
+    /// Why the file's values are not runs of their own, when they are not.
+    pub derived: Option<String>,
+    /// A CSV header (or any key) named a known metric.
+    pub has_metric_names: bool,
+    /// CSV data rows seen, metric or not.
+    pub data_rows: u64,
+    pub timestamp_formats: BTreeSet<TimestampFormat>,
+    /// The first value seen for each environment fact.
+    pub environment: BTreeMap<EnvKind, String>,
+    /// Records past [`MAX_RECORDS_PER_FILE`], counted but not kept.
+    pub skipped_records: u64,
+}
+
+impl Extraction {
+    pub fn new(format: FileType, path: &str) -> Self {
+        let mut extraction = Self {
+            format,
+            records: Vec::new(),
+            configs: Vec::new(),
+            config_index: BTreeMap::new(),
+            sources: Vec::new(),
+            source_index: BTreeMap::new(),
+            derived: None,
+            has_metric_names: false,
+            data_rows: 0,
+            timestamp_formats: BTreeSet::new(),
+            environment: BTreeMap::new(),
+            skipped_records: 0,
+        };
+        // Index 0 is always "no settings known".
+        extraction.config(Settings::new());
+        let name = crate::classify::file_name(path).to_ascii_lowercase();
+        if name.contains("summary") {
+            extraction.mark_derived("its name says it is a summary");
+        }
+        extraction
+    }
+
+    pub fn mark_derived(&mut self, reason: &str) {
+        if self.derived.is_none() {
+            self.derived = Some(reason.to_owned());
+        }
+    }
+
+    /// The index of a value source, added on first use.
+    pub fn source(&mut self, name: &str, metric: MetricId, unit: Unit, aggregate: bool) -> u16 {
+        let key = Source {
+            name: text::excerpt(name, 80),
+            metric,
+            unit,
+            aggregate,
+        };
+        if let Some(index) = self.source_index.get(&key) {
+            return *index;
+        }
+        // More than 65,535 distinct names in one file only happens with
+        // generated keys; they share the last slot rather than fail.
+        let index = u16::try_from(self.sources.len()).unwrap_or(u16::MAX);
+        if usize::from(index) == self.sources.len() {
+            self.sources.push(key.clone());
+        }
+        self.source_index.insert(key, index);
+        index
+    }
+
+    /// The index of a set of settings, added on first use.
+    pub fn config(&mut self, settings: Settings) -> u32 {
+        if let Some(index) = self.config_index.get(&settings) {
+            return *index;
+        }
+        let index = u32::try_from(self.configs.len()).unwrap_or(u32::MAX);
+        self.configs.push(settings.clone());
+        self.config_index.insert(settings, index);
+        index
+    }
+
+    /// Keeps a record that holds values or a failure, within the cap.
+    pub fn push(&mut self, record: Record) {
+        if record.values.is_empty() && record.failure.is_none() {
+            return;
+        }
+        if self.records.len() >= MAX_RECORDS_PER_FILE {
+            self.skipped_records += 1;
+            return;
+        }
+        self.records.push(record);
+    }
+
+    /// Notes an environment fact if the value says something.
+    pub fn note_environment(&mut self, kind: EnvKind, value: &str) {
+        let value = value.trim();
+        if text::is_blank(value) || value.eq_ignore_ascii_case("unknown") {
+            return;
+        }
+        // A version must look like one ("0.1.40", "581.29"): "Latest (as of
+        // Oct 2025)" records nothing anyone could reproduce.
+        let says_something = match kind {
+            EnvKind::Gpu => value.chars().any(char::is_alphabetic),
+            EnvKind::Driver | EnvKind::OllamaVersion => has_dotted_number(value),
+        };
+        if !says_something {
+            return;
+        }
+        self.environment
+            .entry(kind)
+            .or_insert_with(|| text::excerpt(value, 80));
+    }
+
+    /// Work done once all records are in: throughput computed where a record
+    /// has a token count and a decode time but no rate, and records whose
+    /// every metric is zero marked as failed.
+    pub fn finish_records(&mut self) {
+        let mut computed: Option<(u16, u16)> = None;
+        for index in 0..self.records.len() {
+            let record = &self.records[index];
+            let rate = match (
+                record.get(MetricId::TokensPerSecond),
+                record.get(MetricId::EvalTokens),
+                record.get(MetricId::EvalMs),
+            ) {
+                (None, Some(tokens), Some(ms)) if ms > 0.0 && tokens > 0.0 => {
+                    Some(tokens / (ms / 1000.0))
+                }
+                _ => None,
+            };
+            if let Some(rate) = rate {
+                let aggregate = record.aggregate;
+                let source = match computed {
+                    Some((plain, mean)) => {
+                        if aggregate {
+                            mean
+                        } else {
+                            plain
+                        }
+                    }
+                    None => {
+                        let name = "eval_tokens / eval_ms";
+                        let plain =
+                            self.source(name, MetricId::TokensPerSecond, Unit::Computed, false);
+                        let mean =
+                            self.source(name, MetricId::TokensPerSecond, Unit::Computed, true);
+                        computed = Some((plain, mean));
+                        if aggregate { mean } else { plain }
+                    }
+                };
+                self.records[index].push(MetricId::TokensPerSecond, rate, source);
+            }
+            let record = &mut self.records[index];
+            if record.failure.is_none()
+                && !record.values.is_empty()
+                && record.values.iter().all(|v| v.value == 0.0)
+            {
+                record.failure = Some(Failure::new(FailureCause::AllZero, "every metric is 0"));
+            }
+        }
+        // Markdown figures and summary files report on runs held elsewhere.
+        if self.derived.is_none()
+            && !self.records.is_empty()
+            && self.records.iter().all(|r| r.aggregate)
+        {
+            self.mark_derived("all its values are means of runs (mean_, avg_, ...)");
+        }
+    }
+}
+
+/// Whether `text` holds a number with a dot inside, as versions do.
+fn has_dotted_number(text: &str) -> bool {
+    text.as_bytes()
+        .windows(3)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit())
+}
+
+/// Stores a setting given as text, if it is a valid value for that setting.
+pub fn insert_setting(settings: &mut Settings, setting: SettingId, raw: &str) {
+    let raw = raw.trim();
+    if text::is_blank(raw) {
+        return;
+    }
+    let value = if setting.is_numeric() {
+        match text::parse_number(raw) {
+            Some(number) => format_number(number),
+            None => return,
+        }
+    } else {
+        text::excerpt(raw, 120)
+    };
+    settings.insert(setting, value);
+}
+
+/// Stores a setting given as a JSON value.
+pub fn insert_json_setting(settings: &mut Settings, setting: SettingId, value: &serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(number) = number.as_f64() {
+                insert_setting(settings, setting, &format_number(number));
+            }
+        }
+        serde_json::Value::String(text) => insert_setting(settings, setting, text),
+        serde_json::Value::Object(map) if setting == SettingId::Model => {
+            if let Some(serde_json::Value::String(name)) = map.get("name").or(map.get("id")) {
+                insert_setting(settings, setting, name);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `1024`, `0.2`, `999`: the shortest text that reads back as the number.
+pub fn format_number(value: f64) -> String {
+    format!("{value}")
+}
+
+/// Text that says "false".
+pub fn is_false(text: &str) -> bool {
+    matches!(
+        text.trim().to_ascii_lowercase().as_str(),
+        "false" | "0" | "no" | "n" | "f" | "failed" | "failure"
+    )
+}
+
+/// Status words that mean the run did not complete.
+pub fn is_failed_status(text: &str) -> bool {
+    matches!(
+        text.trim().to_ascii_lowercase().as_str(),
+        "failed"
+            | "failure"
+            | "fail"
+            | "error"
+            | "errored"
+            | "timeout"
+            | "timed_out"
+            | "timed out"
+            | "cancelled"
+            | "canceled"
+            | "crashed"
+            | "aborted"
+            | "incomplete"
+            | "not completed"
+    )
+}
+
+/// Messages that tools print instead of a result. Matching is on whole
+/// phrases, so a prompt such as "Player failed a mission" does not count.
+const FAILURE_PHRASES: [&str; 7] = [
+    "failed to connect",
+    "execution not completed",
+    "connection attempts failed",
+    "connection refused",
+    "could not connect",
+    "error generating",
+    "model not found",
+];
+
+/// Whether `text` carries one of the known failure messages.
+pub fn mentions_failure(text: &str) -> bool {
+    if text.len() < 10 {
+        return false;
+    }
+    let lower = text.to_ascii_lowercase();
+    FAILURE_PHRASES.iter().any(|phrase| lower.contains(phrase))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throughput_is_computed_from_ollama_counts_and_durations() {
+        let mut extraction = Extraction::new(FileType::Json, "raw.json");
+        let count = extraction.source("eval_count", MetricId::EvalTokens, Unit::Tokens, false);
+        let duration = extraction.source("eval_duration", MetricId::EvalMs, Unit::Nanos, false);
+        let mut record = Record::new(RecordAt::Path("".into()));
+        record.push(MetricId::EvalTokens, 290.0, count);
+        record.push(MetricId::EvalMs, 4_000.0, duration);
+        extraction.push(record);
+        extraction.finish_records();
+        assert_eq!(
+            extraction.records[0].get(MetricId::TokensPerSecond),
+            Some(72.5)
+        );
+        let source = extraction.records[0].values[2].source;
+        assert_eq!(extraction.sources[usize::from(source)].unit, Unit::Computed);
+    }
+
+    #[test]
+    fn settings_are_validated_and_canonical() {
+        let mut settings = Settings::new();
+        insert_setting(&mut settings, SettingId::NumCtx, "player_died");
+        insert_setting(&mut settings, SettingId::NumGpu, "40.00");
+        insert_setting(&mut settings, SettingId::Temperature, " 0.2 ");
+        insert_setting(&mut settings, SettingId::Model, "");
+        assert_eq!(settings.get(&SettingId::NumCtx), None);
+        assert_eq!(
+            settings.get(&SettingId::NumGpu).map(String::as_str),
+            Some("40")
+        );
+        assert_eq!(
+            settings.get(&SettingId::Temperature).map(String::as_str),
+            Some("0.2")
+        );
+        assert_eq!(settings.get(&SettingId::Model), None);
+    }
+
+    #[test]
+    fn failure_messages_are_recognised_but_prompts_are_not() {
+        assert!(mentions_failure(
+            "Failed to connect to Ollama. Please check"
+        ));
+        assert!(mentions_failure(
+            "Error generating banter: All connection attempts failed"
+        ));
+        assert!(!mentions_failure("Player failed a mission"));
+        assert!(is_failed_status("Timeout"));
+        assert!(!is_failed_status("completed"));
+    }
+
+    #[test]
+    fn environment_values_must_say_something() {
+        let mut extraction = Extraction::new(FileType::Md, "r.md");
+        extraction.note_environment(EnvKind::OllamaVersion, "Latest (as of Oct 2025)");
+        extraction.note_environment(EnvKind::Driver, "581.29");
+        extraction.note_environment(EnvKind::Gpu, "");
+        extraction.note_environment(EnvKind::Gpu, "NVIDIA GeForce RTX 4080 Laptop GPU");
+        assert_eq!(extraction.environment.get(&EnvKind::OllamaVersion), None);
+        assert_eq!(
+            extraction
+                .environment
+                .get(&EnvKind::Driver)
+                .map(String::as_str),
+            Some("581.29")
+        );
+        assert_eq!(extraction.environment.len(), 2);
+    }
+}

@@ -1,0 +1,403 @@
+//! Work across files: runs grouped into configurations (model + settings),
+//! the best configuration per metric with its margin against the noise, and
+//! the values the page's charts draw.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::names::{MetricId, SettingId};
+use super::record::Settings;
+use super::stats::{self, Summary};
+use super::{
+    Best, Collected, Configuration, Contender, Distribution, EnvValue, FILES_SHOWN, Grid, GridCell,
+    Location, MAX_POINTS, Metrics, Point, Totals,
+};
+
+/// Runs are grouped by this. A run whose model is unknown is grouped within
+/// its own file only (`scope`), so sweeps of different, unnamed models never
+/// pool into one configuration.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    model: Option<String>,
+    scope: Option<String>,
+    settings: Settings,
+}
+
+impl Key {
+    fn label(&self) -> String {
+        let mut parts = vec![scope_label(&self.model, &self.scope)];
+        for (setting, value) in &self.settings {
+            parts.push(format!("{}={value}", setting.id()));
+        }
+        parts.join(" ")
+    }
+
+    fn within(&self) -> Scope {
+        (self.model.clone(), self.scope.clone())
+    }
+}
+
+fn scope_label(model: &Option<String>, scope: &Option<String>) -> String {
+    match (model, scope) {
+        (Some(model), _) => model.clone(),
+        (None, Some(file)) => format!("[unknown model, {file}]"),
+        (None, None) => String::from("[unknown model]"),
+    }
+}
+
+/// What one model's runs are compared within: the model, or for an unknown
+/// model the file.
+type Scope = (Option<String>, Option<String>);
+
+/// A successful run: file index and record index.
+#[derive(Debug, Clone, Copy)]
+struct RunRef {
+    file: usize,
+    record: usize,
+}
+
+#[derive(Debug, Default)]
+struct Group {
+    runs: Vec<RunRef>,
+    failed: u64,
+    files: BTreeSet<usize>,
+}
+
+pub(super) fn build(files: &mut [Collected]) -> Metrics {
+    let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
+    let mut totals = Totals::default();
+    for (index, file) in files.iter_mut().enumerate() {
+        let Some(metrics) = file.metrics.as_mut() else {
+            continue;
+        };
+        totals.files_with_metrics += 1;
+        if metrics.derived {
+            totals.derived_files += 1;
+            continue;
+        }
+        if metrics.duplicate_of.is_some() {
+            totals.duplicate_files += 1;
+            continue;
+        }
+        let mut runs = 0;
+        for (record_index, record) in file.records.iter().enumerate() {
+            if record.aggregate {
+                continue;
+            }
+            let mut settings = file.configs[record.config as usize].clone();
+            let model = settings.remove(&SettingId::Model);
+            let scope = model.is_none().then(|| file.path.clone());
+            let group = groups
+                .entry(Key {
+                    model,
+                    scope,
+                    settings,
+                })
+                .or_default();
+            group.files.insert(index);
+            if record.failure.is_some() {
+                group.failed += 1;
+                totals.failed_runs += 1;
+            } else {
+                group.runs.push(RunRef {
+                    file: index,
+                    record: record_index,
+                });
+                runs += 1;
+            }
+        }
+        metrics.runs = runs;
+        totals.runs += runs;
+    }
+
+    let files: &[Collected] = files;
+    let value = |run: &RunRef, metric: MetricId| files[run.file].records[run.record].get(metric);
+
+    let mut configurations = Vec::with_capacity(groups.len());
+    let mut contenders: BTreeMap<MetricId, Vec<(Key, Summary)>> = BTreeMap::new();
+    for (key, group) in &groups {
+        let mut stats_by_metric = BTreeMap::new();
+        for metric in MetricId::ALL {
+            let values: Vec<f64> = group.runs.iter().filter_map(|r| value(r, metric)).collect();
+            if let Some(summary) = Summary::of(&values) {
+                if matches!(metric, MetricId::TokensPerSecond | MetricId::TtftMs) {
+                    contenders
+                        .entry(metric)
+                        .or_default()
+                        .push((key.clone(), summary.clone()));
+                }
+                stats_by_metric.insert(metric, summary);
+            }
+        }
+        let (shown, more_files) = file_names(files, &group.files);
+        configurations.push(Configuration {
+            label: key.label(),
+            model: key.model.clone(),
+            scope: key.scope.clone(),
+            settings: key.settings.clone(),
+            runs: group.runs.len() as u64,
+            failed: group.failed,
+            files: shown,
+            more_files,
+            stats: stats_by_metric,
+        });
+    }
+
+    let mut best = Vec::new();
+    for (metric, candidates) in &contenders {
+        best.extend(best_of(*metric, None, candidates));
+        let mut by_scope: BTreeMap<Scope, Vec<(Key, Summary)>> = BTreeMap::new();
+        for (key, summary) in candidates {
+            by_scope
+                .entry(key.within())
+                .or_default()
+                .push((key.clone(), summary.clone()));
+        }
+        // With one model only, the per-model answer is the overall one.
+        if by_scope.len() > 1 {
+            for ((model, scope), candidates) in &by_scope {
+                best.extend(best_of(
+                    *metric,
+                    Some(scope_label(model, scope)),
+                    candidates,
+                ));
+            }
+        }
+    }
+
+    Metrics {
+        totals,
+        files: files.iter().filter_map(|f| f.metrics.clone()).collect(),
+        configurations,
+        best,
+        distributions: distributions(files, &groups),
+        grids: grids(files, &groups),
+        environment: environment(files),
+    }
+}
+
+/// Paths of the files, in path order, up to [`FILES_SHOWN`], and how many more.
+fn file_names(files: &[Collected], indices: &BTreeSet<usize>) -> (Vec<String>, u64) {
+    let shown = indices
+        .iter()
+        .take(FILES_SHOWN)
+        .map(|i| files[*i].path.clone())
+        .collect();
+    (shown, indices.len().saturating_sub(FILES_SHOWN) as u64)
+}
+
+/// Twice the combined standard error: a margin above it would arise by
+/// chance less than about one time in twenty.
+const NOISE_FACTOR: f64 = 2.0;
+
+fn best_of(
+    metric: MetricId,
+    within: Option<String>,
+    candidates: &[(Key, Summary)],
+) -> Option<Best> {
+    if candidates.len() < 2 {
+        return None;
+    }
+    let higher_wins = metric == MetricId::TokensPerSecond;
+    let mut ranked: Vec<&(Key, Summary)> = candidates.iter().collect();
+    ranked.sort_by(|a, b| {
+        let order = a.1.mean.total_cmp(&b.1.mean);
+        let order = if higher_wins { order.reverse() } else { order };
+        order.then_with(|| a.0.cmp(&b.0))
+    });
+    let (winner, runner_up) = (ranked[0], ranked[1]);
+    let margin = stats::round((winner.1.mean - runner_up.1.mean).abs());
+    let margin_pct =
+        (runner_up.1.mean != 0.0).then(|| stats::round(margin / runner_up.1.mean.abs() * 100.0));
+    let enough = !winner.1.small_sample && !runner_up.1.small_sample;
+    let noise = match (
+        enough,
+        winner.1.standard_error(),
+        runner_up.1.standard_error(),
+    ) {
+        (true, Some(a), Some(b)) => Some(stats::round(NOISE_FACTOR * (a * a + b * b).sqrt())),
+        _ => None,
+    };
+    let exceeds_noise = noise.map(|noise| margin > noise);
+    let unit = metric.unit();
+    let lead = format!(
+        "{} leads {} by {margin} {unit}{}",
+        winner.0.label(),
+        runner_up.0.label(),
+        margin_pct.map_or(String::new(), |pct| format!(" ({pct:.1}%)"))
+    );
+    let verdict = match (noise, exceeds_noise) {
+        (Some(noise), Some(true)) => format!(
+            "{lead}, more than the noise ({noise} {unit}, twice the combined standard error): \
+             a real difference"
+        ),
+        (Some(noise), _) => format!(
+            "{lead}, within the noise ({noise} {unit}, twice the combined standard error): \
+             the data cannot tell them apart"
+        ),
+        _ => format!(
+            "{lead}, but with {} and {} runs the noise cannot be judged (3 runs each are needed)",
+            winner.1.n, runner_up.1.n
+        ),
+    };
+    let contender = |(key, summary): &(Key, Summary)| Contender {
+        label: key.label(),
+        mean: summary.mean,
+        n: summary.n,
+        std_dev: summary.std_dev,
+    };
+    Some(Best {
+        metric,
+        goal: String::from(if higher_wins { "highest" } else { "lowest" }),
+        within,
+        winner: contender(winner),
+        runner_up: contender(runner_up),
+        margin,
+        margin_pct,
+        noise,
+        exceeds_noise,
+        verdict,
+    })
+}
+
+fn distributions(files: &[Collected], groups: &BTreeMap<Key, Group>) -> Vec<Distribution> {
+    let mut by_scope: BTreeMap<Scope, Vec<RunRef>> = BTreeMap::new();
+    for (key, group) in groups {
+        by_scope
+            .entry(key.within())
+            .or_default()
+            .extend(group.runs.iter().copied());
+    }
+    let mut out = Vec::new();
+    for metric in [MetricId::TtftMs, MetricId::TokensPerSecond] {
+        for ((model, scope), runs) in &by_scope {
+            let mut picked: Vec<(f64, RunRef)> = runs
+                .iter()
+                .filter_map(|run| {
+                    files[run.file].records[run.record]
+                        .get(metric)
+                        .map(|v| (v, *run))
+                })
+                .collect();
+            let Some(summary) = Summary::of(&picked.iter().map(|(v, _)| *v).collect::<Vec<_>>())
+            else {
+                continue;
+            };
+            picked.sort_by(|a, b| {
+                a.0.total_cmp(&b.0)
+                    .then(a.1.file.cmp(&b.1.file))
+                    .then(a.1.record.cmp(&b.1.record))
+            });
+            let sampled = picked.len() > MAX_POINTS;
+            let chosen: Vec<&(f64, RunRef)> = if sampled {
+                let last = picked.len() - 1;
+                (0..MAX_POINTS)
+                    .map(|i| &picked[i * last / (MAX_POINTS - 1)])
+                    .collect()
+            } else {
+                picked.iter().collect()
+            };
+            let values = chosen
+                .into_iter()
+                .map(|(value, run)| point(files, *run, metric, *value))
+                .collect();
+            out.push(Distribution {
+                metric,
+                model: model.clone(),
+                scope: scope.clone(),
+                summary,
+                values,
+                sampled,
+            });
+        }
+    }
+    out
+}
+
+fn point(files: &[Collected], run: RunRef, metric: MetricId, value: f64) -> Point {
+    let file = &files[run.file];
+    let record = &file.records[run.record];
+    let source = record
+        .values
+        .iter()
+        .find(|v| v.metric == metric)
+        .map(|v| file.sources[usize::from(v.source)].name.as_str());
+    Point {
+        value: stats::round(value),
+        file: file.path.clone(),
+        at: Location::of(&record.at, file.format, source),
+    }
+}
+
+fn grids(files: &[Collected], groups: &BTreeMap<Key, Group>) -> Vec<Grid> {
+    type Cell = (Vec<RunRef>, BTreeSet<usize>);
+    let mut by_scope: BTreeMap<Scope, BTreeMap<(String, String), Cell>> = BTreeMap::new();
+    for (key, group) in groups {
+        let (Some(gpu), Some(ctx)) = (
+            key.settings.get(&SettingId::NumGpu),
+            key.settings.get(&SettingId::NumCtx),
+        ) else {
+            continue;
+        };
+        let cell = by_scope
+            .entry(key.within())
+            .or_default()
+            .entry((gpu.clone(), ctx.clone()))
+            .or_default();
+        cell.0.extend(group.runs.iter().copied());
+        cell.1.extend(group.files.iter().copied());
+    }
+    let mut out = Vec::new();
+    for ((model, scope), cells) in by_scope {
+        if cells.len() < 2 {
+            continue;
+        }
+        let mean_of = |runs: &[RunRef], metric: MetricId| {
+            let values: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| files[r.file].records[r.record].get(metric))
+                .collect();
+            Summary::of(&values).map(|s| s.mean)
+        };
+        let mut grid_cells: Vec<GridCell> = cells
+            .into_iter()
+            .filter_map(|((gpu, ctx), (runs, file_indices))| {
+                Some(GridCell {
+                    num_gpu: gpu.parse().ok()?,
+                    num_ctx: ctx.parse().ok()?,
+                    runs: runs.len() as u64,
+                    tokens_per_second: mean_of(&runs, MetricId::TokensPerSecond),
+                    ttft_ms: mean_of(&runs, MetricId::TtftMs),
+                    files: file_names(files, &file_indices).0,
+                })
+            })
+            .collect();
+        grid_cells.sort_by(|a, b| {
+            a.num_gpu
+                .total_cmp(&b.num_gpu)
+                .then(a.num_ctx.total_cmp(&b.num_ctx))
+        });
+        out.push(Grid {
+            model,
+            scope,
+            cells: grid_cells,
+        });
+    }
+    out
+}
+
+/// Distinct values per fact, each with the first file (by path) stating it.
+fn environment(files: &[Collected]) -> BTreeMap<super::names::EnvKind, Vec<EnvValue>> {
+    let mut out: BTreeMap<super::names::EnvKind, Vec<EnvValue>> = BTreeMap::new();
+    for file in files {
+        for (kind, value) in &file.environment {
+            let list = out.entry(*kind).or_default();
+            if list.len() < 10 && !list.iter().any(|v| v.value == *value) {
+                list.push(EnvValue {
+                    value: value.clone(),
+                    file: file.path.clone(),
+                });
+            }
+        }
+    }
+    out
+}

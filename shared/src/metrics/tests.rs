@@ -1,0 +1,1 @@
+//! Tests of the collector: files in, cross-file statistics and findings out.
