@@ -30,6 +30,49 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Stream one generation from a backend and print its timing metrics.
     Generate(GenerateArgs),
+    /// Run the two agents on a reports folder and write their reports.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A .zip of a reports folder, or the folder itself.
+    pub path: PathBuf,
+    /// With two backends, agent A uses the first and agent B the second.
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    /// The model for both agents (or agent A when --model-b is given).
+    #[arg(long)]
+    pub model: String,
+    /// A different model for agent B.
+    #[arg(long)]
+    pub model_b: Option<String>,
+    /// baseline_vs_chimera (A with backend defaults, B with --option),
+    /// chimera_hetero (A with --option, B with --option-b) or chimera_homo
+    /// (both with --option).
+    #[arg(long, default_value = "baseline_vs_chimera")]
+    pub scenario: String,
+    /// parallel (the concurrency experiment) or pipeline (B reads A's report).
+    #[arg(long, default_value = "parallel")]
+    pub mode: String,
+    /// How many times to repeat the experiment.
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
+    /// Options as key=value (see `chimera generate --help`). Repeatable.
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+    /// Options for agent B in chimera_hetero. Repeatable.
+    #[arg(long = "option-b", value_name = "KEY=VALUE")]
+    pub options_b: Vec<String>,
+    /// A file holding agent A's persona (system prompt).
+    #[arg(long)]
+    pub persona_a: Option<PathBuf>,
+    /// A file holding agent B's persona.
+    #[arg(long)]
+    pub persona_b: Option<PathBuf>,
+    /// The folder to write the reports and metrics.json into.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// Where the LLM backends are. Shared by every command that talks to them.
@@ -107,6 +150,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Inventory(args) => inventory(&args),
         Command::Generate(args) => crate::generate_cmd::run(&args),
+        Command::Run(args) => crate::run_cmd::run(&args),
     }
 }
 

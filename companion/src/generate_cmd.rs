@@ -128,6 +128,18 @@ async fn stream_to_terminal(
     ExitCode::FAILURE
 }
 
+/// Parses `key=value` pairs into options.
+pub fn parse_options(pairs: &[String]) -> anyhow::Result<GenerationOptions> {
+    let mut options = GenerationOptions::default();
+    for pair in pairs {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("option {pair:?} must look like key=value"))?;
+        options.set(key.trim(), value).map_err(anyhow::Error::msg)?;
+    }
+    Ok(options)
+}
+
 fn result_json(
     text: &str,
     thinking: &str,

@@ -11,4 +11,5 @@ pub mod cli;
 pub mod generate;
 pub mod generate_cmd;
 pub mod guard;
+pub mod run_cmd;
 pub mod server;

@@ -7,8 +7,18 @@ use serde::{Deserialize, Serialize};
 use crate::classify::{EXPECTED_FOLDERS, FileType};
 use crate::inventory::Inventory;
 
+/// What a claim is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimKind {
+    Count,
+    Folder,
+    Date,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claim {
+    pub kind: ClaimKind,
     /// The words of the model's text that make the claim.
     pub quote: String,
     /// What the claim is about, e.g. "Markdown files".
@@ -21,16 +31,27 @@ pub struct Claim {
 impl Claim {
     /// "wrote 104 Markdown files; the inventory has 29".
     pub fn explain(&self) -> String {
-        if self.correct {
-            format!(
-                "\"{}\": {} {} matches the inventory",
-                self.quote, self.stated, self.subject
-            )
-        } else {
-            format!(
-                "\"{}\": wrote {} {}; the inventory has {}",
-                self.quote, self.stated, self.subject, self.actual
-            )
+        let (quote, stated, subject, actual) =
+            (&self.quote, &self.stated, &self.subject, &self.actual);
+        match (self.kind, self.correct) {
+            (ClaimKind::Count, true) => {
+                format!("\"{quote}\": {stated} {subject}, as in the inventory")
+            }
+            (ClaimKind::Count, false) => {
+                format!("\"{quote}\": wrote {stated} {subject}; the inventory has {actual}")
+            }
+            (ClaimKind::Folder, true) => {
+                format!("\"{quote}\": {subject} is {stated}, as in the inventory")
+            }
+            (ClaimKind::Folder, false) => {
+                format!("\"{quote}\": says {subject} is {stated}; the inventory has it {actual}")
+            }
+            (ClaimKind::Date, true) => {
+                format!("\"{quote}\": {stated} is a latest modified date in the inventory")
+            }
+            (ClaimKind::Date, false) => format!(
+                "\"{quote}\": wrote {stated}; the inventory's latest modified dates are {actual}"
+            ),
         }
     }
 }
@@ -150,6 +171,7 @@ fn count_claims(
         if let Some(file_type) = file_type {
             let actual = inventory.by_type.get(file_type).count;
             claims.push(Claim {
+                kind: ClaimKind::Count,
                 quote: clip(sentence),
                 subject: type_name(file_type).into(),
                 stated: n.to_string(),
@@ -176,6 +198,7 @@ fn count_claims(
                 + inventory.by_type.md.count;
             let correct = n == all || n == data;
             claims.push(Claim {
+                kind: ClaimKind::Count,
                 quote: clip(sentence),
                 subject: "files in total".into(),
                 stated: n.to_string(),
@@ -220,8 +243,9 @@ fn folder_claims(
                 .any(|w| tail.contains(w));
         if says_missing || says_present {
             claims.push(Claim {
+                kind: ClaimKind::Folder,
                 quote: clip(sentence),
-                subject: format!("the {slash} folder"),
+                subject: slash.clone(),
                 stated: if says_missing {
                     "missing".into()
                 } else {
@@ -246,6 +270,7 @@ fn folder_claims(
             after.get(2).is_some_and(is_files),
         ) {
             claims.push(Claim {
+                kind: ClaimKind::Count,
                 quote: clip(sentence),
                 subject: format!("files in {slash}"),
                 stated: n.to_string(),
@@ -272,6 +297,7 @@ fn date_claims(sentence: &str, inventory: &Inventory, claims: &mut Vec<Claim>) {
         .collect();
     for date in iso_dates(sentence) {
         claims.push(Claim {
+            kind: ClaimKind::Date,
             quote: clip(sentence),
             subject: "latest modified date".into(),
             stated: date.clone(),
@@ -313,7 +339,11 @@ fn dedup(mut list: Vec<String>) -> Vec<String> {
 }
 
 fn clip(sentence: &str) -> String {
-    let trimmed = sentence.trim().trim_start_matches(['-', '*', ' ']).trim();
+    let trimmed = sentence
+        .trim()
+        .trim_start_matches(['-', '*', ' '])
+        .trim()
+        .trim_end_matches('.');
     if trimmed.chars().count() > 140 {
         trimmed.chars().take(140).collect::<String>() + "…"
     } else {

@@ -750,7 +750,7 @@ fn combined_report(experiment: &Experiment, environment: &Environment) -> String
     }
     let _ = writeln!(
         out,
-        "Chimera {} — see report_agent_a.md and report_agent_b.md for each agent's report, and metrics.json for every figure.",
+        "Chimera {} — see agent_a/report.md and agent_b/report.md for each agent's report, and metrics.json for every figure.",
         environment.chimera_version
     );
     out

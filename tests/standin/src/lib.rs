@@ -10,6 +10,7 @@
 //!
 //! | model | behaviour |
 //! | --- | --- |
+//! | `standin/report` | a short Markdown report with numbered sections |
 //! | `standin/thinking` | thinking text, then the answer |
 //! | `standin/error-midstream` | a few tokens, then an `{"error"}` line |
 //! | `standin/abrupt-close` | a few tokens, then the connection is cut |
@@ -37,7 +38,12 @@ use serde_json::{Value, json};
 /// The model name under which the real model is served.
 pub const REAL_MODEL: &str = "smollm2:135m";
 pub const SLOW_START_MS: u64 = 1500;
-const SCRIPTED: [&str; 8] = [
+/// A canned technical report with numbered sections, one right count
+/// (28 CSV files) and one wrong count (47 JSON files, the example has 44).
+pub const REPORT_TEXT: &str = "## 1. Executive Summary\n\nThe folder holds 28 CSV files and 47 JSON files.\n\n## 4. Key Findings\n\n1. TTFT varies widely.\n2. artifacts/ is missing.\n\n## 5. Recommendations\n\n1. Record GPU telemetry.\n2. Repeat each run three times.\n";
+
+const SCRIPTED: [&str; 9] = [
+    "standin/report",
     "standin/thinking",
     "standin/error-midstream",
     "standin/abrupt-close",
@@ -254,6 +260,16 @@ async fn respond(state: AppState, body: Value, api: Api) -> Response {
                               "prompt_eval_count": 12, "prompt_eval_duration": 20_000_000u64,
                               "eval_count": words.len(), "eval_duration": 100_000_000u64});
         match model.as_str() {
+            "standin/report" => {
+                let mut rest = REPORT_TEXT;
+                while !rest.is_empty() {
+                    let cut = rest.char_indices().nth(12).map_or(rest.len(), |(i, _)| i);
+                    yield Ok(Bytes::from(text_line(api, &model, &rest[..cut], "")));
+                    rest = &rest[cut..];
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                yield Ok(Bytes::from(final_line(api, &model, &figures)));
+            }
             "standin/thinking" => {
                 for piece in ["Let me", " think."] {
                     yield Ok(Bytes::from(text_line(api, &model, "", piece)));
