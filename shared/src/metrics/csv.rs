@@ -3,8 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use super::names::{Field, MetricId, SettingId, classify};
-use super::record::{Extraction, Failure, FailureCause, Record, RecordAt, Settings};
+use super::names::{EnvKind, Field, MetricId, SettingId, Unit, classify};
+use super::record::{
+    Extraction, Failure, FailureCause, Record, RecordAt, Settings, insert_json_setting,
+    insert_setting, is_failed_status, is_false, mentions_failure,
+};
 use super::text;
 
 /// Extracts every data row of `text`. The first row is the header. Ragged
@@ -21,14 +24,11 @@ pub fn extract(text: &str, extraction: &mut Extraction) {
         _ => return,
     };
     let columns = Columns::of(&headers, extraction);
-    if columns.metrics.is_empty() {
-        // Nothing to measure; still note what the rows say about the setup.
-        extraction.has_metric_names = false;
-    } else {
-        extraction.has_metric_names = true;
-        if columns.metrics.iter().all(|c| c.aggregate) {
-            extraction.mark_derived("its metric columns are all means (mean_, avg_, ...)");
-        }
+    // Without a metric column the rows are still read, for what they say
+    // about timestamps and the machine.
+    extraction.has_metric_names = !columns.metrics.is_empty();
+    if extraction.has_metric_names && columns.metrics.iter().all(|c| c.aggregate) {
+        extraction.mark_derived("its metric columns are all means (mean_, avg_, ...)");
     }
     loop {
         match reader.read_record(&mut row) {
@@ -52,7 +52,7 @@ struct MetricColumn {
     metric: MetricId,
     source: u16,
     aggregate: bool,
-    unit: super::names::Unit,
+    unit: Unit,
 }
 
 /// What each column of a file holds, decided once from the header.
@@ -64,7 +64,7 @@ struct Columns {
     statuses: Vec<usize>,
     options: Vec<usize>,
     timestamps: Vec<usize>,
-    environment: Vec<(usize, super::names::EnvKind)>,
+    environment: Vec<(usize, EnvKind)>,
     /// Free-text columns searched for failure messages.
     texts: Vec<usize>,
 }
@@ -84,7 +84,7 @@ impl Columns {
         };
         // Per metric, the first column that holds per-run values wins over
         // one that holds means; later duplicates are ignored.
-        let mut chosen: BTreeMap<MetricId, (usize, super::names::Unit, bool)> = BTreeMap::new();
+        let mut chosen: BTreeMap<MetricId, (usize, Unit, bool)> = BTreeMap::new();
         for (index, header) in headers.iter().enumerate() {
             match classify(header) {
                 Some(Field::Metric {
@@ -157,8 +157,9 @@ fn read_row(
         let Some((value, cell_unit)) = text::parse_cell(cell(column.index)) else {
             continue;
         };
+        // A unit written in the cell ("551.66 ms") wins over the header's.
         let unit = match cell_unit {
-            Some(unit) if unit.is_time() == column.unit.is_time() => unit,
+            Some(unit) if unit.fits(column.metric) => unit,
             Some(_) => continue,
             None => column.unit,
         };
@@ -183,14 +184,14 @@ fn read_row(
         {
             for (key, value) in &map {
                 if let Some(Field::Setting(setting)) = classify(key) {
-                    super::record::insert_json_setting(&mut settings, setting, value);
+                    insert_json_setting(&mut settings, setting, value);
                 }
             }
         }
     }
     // A column of its own wins over the same key inside `options`.
     for &(index, setting) in &columns.settings {
-        super::record::insert_setting(&mut settings, setting, cell(index));
+        insert_setting(&mut settings, setting, cell(index));
     }
     record.config = extraction.config(settings);
 
@@ -206,7 +207,7 @@ fn row_failure(row: &csv::StringRecord, columns: &Columns) -> Option<Failure> {
         }
     }
     for &index in &columns.successes {
-        if super::record::is_false(cell(index)) {
+        if is_false(cell(index)) {
             return Some(Failure::new(
                 FailureCause::SuccessFalse,
                 format!("success is {}", cell(index).trim()),
@@ -214,12 +215,12 @@ fn row_failure(row: &csv::StringRecord, columns: &Columns) -> Option<Failure> {
         }
     }
     for &index in &columns.statuses {
-        if super::record::is_failed_status(cell(index)) {
+        if is_failed_status(cell(index)) {
             return Some(Failure::new(FailureCause::StatusFailed, cell(index)));
         }
     }
     for &index in &columns.texts {
-        if super::record::mentions_failure(cell(index)) {
+        if mentions_failure(cell(index)) {
             return Some(Failure::new(FailureCause::FailureText, cell(index)));
         }
     }

@@ -373,6 +373,9 @@ fn mixed_timestamps(files: &[Collected], out: &mut Vec<Finding>) {
     ));
 }
 
+/// TODO: this compares modification times only. The timestamps inside the
+/// files are classified by format but not parsed into instants, so a fresh
+/// copy of months-old measurements is not caught.
 fn stale(files: &[Collected], context: &Context<'_>, out: &mut Vec<Finding>) {
     let dated: Vec<(&str, Modified)> = files
         .iter()

@@ -110,7 +110,7 @@ fn visit_object(
                     continue;
                 };
                 let unit = match value_unit {
-                    Some(given) if given.is_time() == unit.is_time() => given,
+                    Some(given) if given.fits(*metric) => given,
                     Some(_) => continue,
                     None => *unit,
                 };

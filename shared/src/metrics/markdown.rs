@@ -46,6 +46,10 @@ pub fn extract(source: &str, extraction: &mut Extraction) {
 
 /// Splits a list item, a bold label line or a two-cell table row into its
 /// label and value.
+///
+/// TODO: tables with a header row and several metric columns (`| tag |
+/// mean_tokens_s | mean_ttft_s |`) are not read; their figures would need the
+/// header to name each column.
 fn label_and_value(line: &str) -> Option<(&str, &str)> {
     let trimmed = line.trim();
     let (label, value) = if let Some(row) = trimmed.strip_prefix('|') {

@@ -174,6 +174,16 @@ impl Unit {
         }
     }
 
+    /// Whether a value in this unit can be a value of `metric`: a time for a
+    /// duration, a rate for throughput, a count for tokens.
+    pub fn fits(self, metric: MetricId) -> bool {
+        match metric {
+            MetricId::TokensPerSecond => matches!(self, Unit::TokensPerSecond | Unit::Computed),
+            MetricId::PromptTokens | MetricId::EvalTokens => self == Unit::Tokens,
+            _ => self.is_time(),
+        }
+    }
+
     pub fn is_time(self) -> bool {
         matches!(
             self,
@@ -240,20 +250,11 @@ pub fn classify_label(label: &str, value_unit: Option<Unit>) -> Option<Field> {
                 metric, aggregate, ..
             }),
             Some(unit),
-        ) => {
-            let fits = if metric == MetricId::TokensPerSecond {
-                unit == Unit::TokensPerSecond
-            } else if metric.is_duration() {
-                unit.is_time()
-            } else {
-                unit == Unit::Tokens
-            };
-            fits.then_some(Field::Metric {
-                metric,
-                unit,
-                aggregate,
-            })
-        }
+        ) => unit.fits(metric).then_some(Field::Metric {
+            metric,
+            unit,
+            aggregate,
+        }),
         // A duration without a unit in prose is too ambiguous to read.
         (
             Some(Field::Metric {

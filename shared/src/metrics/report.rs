@@ -15,6 +15,9 @@ use super::{
 /// Runs are grouped by this. A run whose model is unknown is grouped within
 /// its own file only (`scope`), so sweeps of different, unnamed models never
 /// pool into one configuration.
+///
+/// TODO: the model is not guessed from file names (`gemma3_270m_param_tuning.csv`)
+/// or from a sibling file that names it; a guess would need to be shown as one.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
     model: Option<String>,
