@@ -201,8 +201,9 @@ fn every_charted_value_traces_back_to_its_source() {
             if series.units == ["computed"] {
                 continue;
             }
-            check(&metrics.path, &series.min_at, *metric, series.summary.min);
-            check(&metrics.path, &series.max_at, *metric, series.summary.max);
+            let (min_at, max_at) = (series.min_at.as_ref(), series.max_at.as_ref());
+            check(&metrics.path, min_at.unwrap(), *metric, series.summary.min);
+            check(&metrics.path, max_at.unwrap(), *metric, series.summary.max);
         }
     }
     assert!(checked > 300, "only {checked} values checked");

@@ -202,7 +202,7 @@ fn read_row(
 fn row_failure(row: &csv::StringRecord, columns: &Columns) -> Option<Failure> {
     let cell = |index: usize| row.get(index).unwrap_or("");
     for &index in &columns.errors {
-        if !text::is_blank(cell(index)) {
+        if !text::is_no_error(cell(index)) {
             return Some(Failure::new(FailureCause::ErrorField, cell(index)));
         }
     }

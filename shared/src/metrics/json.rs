@@ -120,7 +120,7 @@ fn visit_object(
             }
             Some(Field::Error) => {
                 let message = match value {
-                    Value::String(text) if !text::is_blank(text) => Some(text.clone()),
+                    Value::String(text) if !text::is_no_error(text) => Some(text.clone()),
                     Value::Bool(true) => Some(format!("{key} is true")),
                     Value::Object(inner) if !inner.is_empty() => Some(value.to_string()),
                     _ => None,

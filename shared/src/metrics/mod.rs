@@ -55,14 +55,26 @@ pub const MAX_RETAINED_VALUES: usize = 2_000_000;
 /// How many failures, per file, are described one by one.
 const FAILURES_SHOWN: usize = 3;
 
-/// How many files a configuration, cell or finding names before it counts
-/// the rest.
+/// How many files a finding names before it counts the rest.
 pub const FILES_SHOWN: usize = 100;
+
+/// How many files a configuration or grid cell names before it counts the rest.
+pub const GROUP_FILES_SHOWN: usize = 20;
+
+/// Above this many files with metrics, per-file entries are brief: only the
+/// TTFT and throughput series, without the places of their extremes or the
+/// list of settings. Full entries cost about 5 KB of JSON per sweep file, so
+/// 20,000 of them would make a 100 MB download; the cross-file sections carry
+/// the rest.
+pub const DETAILED_FILES: u64 = 1_000;
 
 /// Everything read from the numbers in the folder. Documented in the README.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     pub totals: Totals,
+    /// `full`, or `brief` when more than [`DETAILED_FILES`] files hold metrics.
+    #[serde(default)]
+    pub file_detail: FileDetail,
     /// Per file: what was read, from where, and its summary statistics.
     pub files: Vec<FileMetrics>,
     /// Runs grouped by model and settings, across files.
@@ -75,6 +87,17 @@ pub struct Metrics {
     pub grids: Vec<Grid>,
     /// GPU, driver and Ollama version, as found in the files.
     pub environment: BTreeMap<EnvKind, Vec<EnvValue>>,
+}
+
+/// How much each entry of [`Metrics::files`] says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileDetail {
+    /// Every metric's statistics, where its extremes are, the settings seen.
+    #[default]
+    Full,
+    /// Only TTFT and throughput statistics.
+    Brief,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -196,8 +219,11 @@ pub struct Series {
     pub aggregate: bool,
     #[serde(flatten)]
     pub summary: Summary,
-    pub min_at: Location,
-    pub max_at: Location,
+    /// Where the smallest value is (the first, if several); absent in brief entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_at: Option<Location>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_at: Option<Location>,
 }
 
 /// Runs of one model with one set of settings, across files.
@@ -293,6 +319,8 @@ pub struct GridCell {
     pub tokens_per_second: Option<f64>,
     pub ttft_ms: Option<f64>,
     pub files: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub more_files: u64,
 }
 
 /// One environment fact and the first file (by path) that states it.
@@ -533,8 +561,8 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
                 units: units.into_iter().map(str::to_owned).collect(),
                 aggregate: sources_used.iter().all(|s| s.aggregate),
                 summary,
-                min_at: locate(min),
-                max_at: locate(max),
+                min_at: Some(locate(min)),
+                max_at: Some(locate(max)),
             },
         );
     }

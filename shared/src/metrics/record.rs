@@ -229,7 +229,7 @@ impl Extraction {
     /// Notes an environment fact if the value says something.
     pub fn note_environment(&mut self, kind: EnvKind, value: &str) {
         let value = value.trim();
-        if text::is_blank(value) || value.eq_ignore_ascii_case("unknown") {
+        if text::is_missing(value) || value.eq_ignore_ascii_case("unknown") {
             return;
         }
         // A version must look like one ("0.1.40", "581.29"): "Latest (as of
@@ -313,7 +313,7 @@ fn has_dotted_number(text: &str) -> bool {
 /// Stores a setting given as text, if it is a valid value for that setting.
 pub fn insert_setting(settings: &mut Settings, setting: SettingId, raw: &str) {
     let raw = raw.trim();
-    if text::is_blank(raw) {
+    if text::is_missing(raw) {
         return;
     }
     let value = if setting.is_numeric() {
@@ -429,6 +429,8 @@ mod tests {
         insert_setting(&mut settings, SettingId::NumGpu, "40.00");
         insert_setting(&mut settings, SettingId::Temperature, " 0.2 ");
         insert_setting(&mut settings, SettingId::Model, "");
+        // `top_k = 0` (no limit) is a setting, not a blank.
+        insert_setting(&mut settings, SettingId::TopK, "0");
         assert_eq!(settings.get(&SettingId::NumCtx), None);
         assert_eq!(
             settings.get(&SettingId::NumGpu).map(String::as_str),
@@ -439,6 +441,10 @@ mod tests {
             Some("0.2")
         );
         assert_eq!(settings.get(&SettingId::Model), None);
+        assert_eq!(
+            settings.get(&SettingId::TopK).map(String::as_str),
+            Some("0")
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use super::names::{MetricId, SettingId};
 use super::record::Settings;
 use super::stats::{self, Summary};
 use super::{
-    Best, Collected, Configuration, Contender, Distribution, EnvValue, FILES_SHOWN, Grid, GridCell,
-    Location, MAX_POINTS, Metrics, Point, Totals,
+    Best, Collected, Configuration, Contender, DETAILED_FILES, Distribution, EnvValue, FileDetail,
+    GROUP_FILES_SHOWN, Grid, GridCell, Location, MAX_POINTS, Metrics, Point, Totals,
 };
 
 /// Runs are grouped by this. A run whose model is unknown is grouped within
@@ -167,9 +167,33 @@ pub(super) fn build(files: &mut [Collected]) -> Metrics {
         }
     }
 
+    let file_detail = if totals.files_with_metrics > DETAILED_FILES {
+        FileDetail::Brief
+    } else {
+        FileDetail::Full
+    };
+    let file_metrics = files
+        .iter()
+        .filter_map(|f| f.metrics.clone())
+        .map(|mut metrics| {
+            if file_detail == FileDetail::Brief {
+                metrics
+                    .series
+                    .retain(|m, _| matches!(m, MetricId::TtftMs | MetricId::TokensPerSecond));
+                for series in metrics.series.values_mut() {
+                    series.min_at = None;
+                    series.max_at = None;
+                }
+                metrics.settings.clear();
+                metrics.reported.clear();
+            }
+            metrics
+        })
+        .collect();
     Metrics {
         totals,
-        files: files.iter().filter_map(|f| f.metrics.clone()).collect(),
+        file_detail,
+        files: file_metrics,
         configurations,
         best,
         distributions: distributions(files, &groups),
@@ -178,14 +202,18 @@ pub(super) fn build(files: &mut [Collected]) -> Metrics {
     }
 }
 
-/// Paths of the files, in path order, up to [`FILES_SHOWN`], and how many more.
+/// Paths of the files, in path order, up to [`GROUP_FILES_SHOWN`], and how
+/// many more.
 fn file_names(files: &[Collected], indices: &BTreeSet<usize>) -> (Vec<String>, u64) {
     let shown = indices
         .iter()
-        .take(FILES_SHOWN)
+        .take(GROUP_FILES_SHOWN)
         .map(|i| files[*i].path.clone())
         .collect();
-    (shown, indices.len().saturating_sub(FILES_SHOWN) as u64)
+    (
+        shown,
+        indices.len().saturating_sub(GROUP_FILES_SHOWN) as u64,
+    )
 }
 
 /// Twice the combined standard error: a margin above it would arise by
@@ -364,13 +392,15 @@ fn grids(files: &[Collected], groups: &BTreeMap<Key, Group>) -> Vec<Grid> {
         let mut grid_cells: Vec<GridCell> = cells
             .into_iter()
             .filter_map(|((gpu, ctx), (runs, file_indices))| {
+                let (shown, more_files) = file_names(files, &file_indices);
                 Some(GridCell {
                     num_gpu: gpu.parse().ok()?,
                     num_ctx: ctx.parse().ok()?,
                     runs: runs.len() as u64,
                     tokens_per_second: mean_of(&runs, MetricId::TokensPerSecond),
                     ttft_ms: mean_of(&runs, MetricId::TtftMs),
-                    files: file_names(files, &file_indices).0,
+                    files: shown,
+                    more_files,
                 })
             })
             .collect();

@@ -291,11 +291,11 @@ fn provenance_leads_back_to_the_value() {
     assert_eq!(series.sources, ["ttft_s"]);
     assert_eq!(series.units, ["s"]);
     assert_eq!(
-        series.min_at.json_path.as_deref(),
+        series.min_at.as_ref().unwrap().json_path.as_deref(),
         Some("results[1].ttft_s")
     );
     assert_eq!(
-        series.max_at.json_path.as_deref(),
+        series.max_at.as_ref().unwrap().json_path.as_deref(),
         Some("results[0].ttft_s")
     );
     let distribution = inventory
@@ -560,4 +560,37 @@ fn extract_file_summarises_one_file_on_its_own() {
     assert_eq!(rate.summary.mean, 61.581415);
     assert_eq!(metrics.series[&MetricId::EvalMs].summary.mean, 4709.213);
     assert!(extract_file("x.bin", FileType::Other, b"ttft_ms\n1\n").is_none());
+}
+
+#[test]
+fn a_large_folder_gets_brief_file_entries() {
+    let texts: Vec<(String, String)> = (0..=DETAILED_FILES)
+        .map(|i| {
+            (
+                format!("csv_data/run_{i:04}.csv"),
+                format!(
+                    "model,num_gpu,ttft_ms,tokens_s,load_ms\nm,{},{},50,9\n",
+                    i % 3,
+                    i + 1
+                ),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let inventory = inventory(&files);
+    assert_eq!(inventory.metrics.file_detail, FileDetail::Brief);
+    let first = &inventory.metrics.files[0];
+    let kept: Vec<_> = first.series.keys().copied().collect();
+    assert_eq!(kept, [MetricId::TtftMs, MetricId::TokensPerSecond]);
+    assert!(first.series[&MetricId::TtftMs].min_at.is_none());
+    assert!(first.settings.is_empty());
+    // The cross-file view is complete, with its file lists cut short.
+    let config = configuration(&inventory, "m num_gpu=0");
+    assert_eq!(config.runs, 334);
+    assert_eq!(config.stats[&MetricId::LoadMs].n, 334);
+    assert_eq!(config.files.len(), GROUP_FILES_SHOWN);
+    assert_eq!(config.more_files, 334 - GROUP_FILES_SHOWN as u64);
 }

@@ -152,12 +152,22 @@ pub fn parse_cell(text: &str) -> Option<(f64, Option<Unit>)> {
     (unit.is_some() && rest.trim().is_empty()).then_some((value, unit))
 }
 
-/// Whether a text cell is empty in the sense of "no error".
-pub fn is_blank(text: &str) -> bool {
+/// Whether a cell holds no value at all.
+pub fn is_missing(text: &str) -> bool {
     matches!(
         text.trim().to_ascii_lowercase().as_str(),
-        "" | "none" | "null" | "nan" | "n/a" | "na" | "-" | "false" | "0" | "[]" | "{}"
+        "" | "none" | "null" | "nan" | "n/a" | "na" | "-"
     )
+}
+
+/// Whether an error cell says "no error": empty, or a false flag or empty
+/// list some tools write there.
+pub fn is_no_error(text: &str) -> bool {
+    is_missing(text)
+        || matches!(
+            text.trim().to_ascii_lowercase().as_str(),
+            "false" | "0" | "[]" | "{}"
+        )
 }
 
 /// The ways timestamps are written in benchmark artifacts.
