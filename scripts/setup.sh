@@ -15,6 +15,11 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
+if [[ ! -x tools/node_modules/.bin/wasm-opt ]]; then
+  say "installing binaryen's wasm-opt (shrinks the page bundle)"
+  (cd tools && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 [[ "$what" == build ]] && exit 0
 
 if [[ ! -x /usr/bin/chromium ]]; then

@@ -139,8 +139,8 @@ fn try_run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let environment = Environment {
         chimera_version: env!("CARGO_PKG_VERSION").to_owned(),
         generated_at: now_utc(),
-        a: agent_environment(&plan.a, &statuses),
-        b: agent_environment(&plan.b, &statuses),
+        a: AgentEnvironment::from_status(&plan.a, &statuses),
+        b: AgentEnvironment::from_status(&plan.b, &statuses),
     };
     let files = report::render(&experiment, &inventory, &environment);
     write(&args.out.join("agent_a/report.md"), &files.agent_a)?;
@@ -197,27 +197,6 @@ fn print_progress(step: Step, event: &StreamEvent) {
         StreamEvent::Error { message, .. } => eprintln!("{at} failed: {message}"),
         StreamEvent::Delta { .. } | StreamEvent::Thinking { .. } | StreamEvent::Progress { .. } => {
         }
-    }
-}
-
-fn agent_environment(plan: &AgentPlan, statuses: &[BackendStatus]) -> AgentEnvironment {
-    let status = statuses.iter().find(|s| s.name == plan.backend);
-    let model = status.and_then(|s| s.models.iter().find(|m| m.name == plan.model));
-    let loaded = status.and_then(|s| s.loaded.iter().find(|m| m.name == plan.model));
-    AgentEnvironment {
-        backend: plan.backend.clone(),
-        backend_kind: status.map(|s| s.kind.label().to_owned()),
-        backend_version: status.and_then(|s| s.version.clone()),
-        backend_url: status.map(|s| s.url.clone()),
-        model: plan.model.clone(),
-        digest: model.and_then(|m| m.digest.clone()),
-        parameter_size: model
-            .and_then(|m| m.parameter_size.clone())
-            .filter(|s| !s.is_empty()),
-        quantization: model
-            .and_then(|m| m.quantization.clone())
-            .filter(|s| !s.is_empty()),
-        gpu_share: loaded.and_then(|m| m.gpu_share),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod content;
 pub mod folder;
 pub mod inventory;
 pub mod llm;
+pub mod markdown;
 pub mod metrics;
 pub mod timestamp;
 

@@ -7,6 +7,7 @@ mod file_table;
 mod generate_panel;
 mod llm_widgets;
 mod load;
+mod run_panel;
 mod stream_client;
 mod summary;
 

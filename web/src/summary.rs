@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::download;
 use crate::file_table::FileTable;
+use crate::run_panel::RunPanel;
 
 #[component]
 pub fn InventoryView(inventory: Arc<Inventory>, elapsed_ms: f64) -> impl IntoView {
@@ -58,8 +59,9 @@ pub fn InventoryView(inventory: Arc<Inventory>, elapsed_ms: f64) -> impl IntoVie
             </div>
             <Problems inventory=inventory.clone()/>
             <Junk inventory=inventory.clone()/>
-            <FileTable inventory/>
+            <FileTable inventory=inventory.clone()/>
         </section>
+        <RunPanel inventory ingest_ms=elapsed_ms/>
     }
 }
 

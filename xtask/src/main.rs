@@ -67,6 +67,10 @@ fn dist(dev: bool) -> Result<()> {
         .generate(&dist)
         .context("generating the JavaScript bindings")?;
 
+    if !dev {
+        optimise_wasm(&root, &dist.join(format!("{BUNDLE_NAME}_bg.wasm")))?;
+    }
+
     let template = fs::read_to_string(root.join("index.html")).context("reading index.html")?;
     let html = lay_out(&root, &dist, &template)?;
     fs::write(dist.join("index.html"), html)?;
@@ -79,6 +83,46 @@ fn dist(dev: bool) -> Result<()> {
 
     compress_tree(&dist)?;
     report_sizes(&dist)?;
+    Ok(())
+}
+
+/// Shrinks the bundle with binaryen's `wasm-opt` from `tools/node_modules`
+/// (`npm ci` in `tools/`, which `scripts/setup.sh` runs), or the one named by
+/// `WASM_OPT`. Debian's own binaryen package is too old: its output fails
+/// to start in browsers, so it is never picked up from PATH.
+fn optimise_wasm(root: &Path, wasm: &Path) -> Result<()> {
+    let tool = std::env::var_os("WASM_OPT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("tools/node_modules/.bin/wasm-opt"));
+    if !tool.exists() {
+        println!(
+            "note: {} not found; the page bundle is not size-optimised (run scripts/setup.sh)",
+            tool.display()
+        );
+        return Ok(());
+    }
+    let optimised = wasm.with_extension("opt.wasm");
+    let status = Command::new(&tool)
+        .arg("-Oz")
+        .args([
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+        ])
+        .args([
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+        ])
+        .arg(wasm)
+        .arg("-o")
+        .arg(&optimised)
+        .status()
+        .with_context(|| format!("running {}", tool.display()))?;
+    if !status.success() {
+        bail!("wasm-opt failed on {}", wasm.display());
+    }
+    fs::rename(&optimised, wasm)?;
     Ok(())
 }
 

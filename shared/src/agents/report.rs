@@ -29,6 +29,30 @@ pub struct AgentEnvironment {
     pub gpu_share: Option<f64>,
 }
 
+impl AgentEnvironment {
+    /// What the backend listing says about the agent's backend and model.
+    pub fn from_status(
+        plan: &super::run::AgentPlan,
+        statuses: &[crate::llm::backends::BackendStatus],
+    ) -> Self {
+        let status = statuses.iter().find(|s| s.name == plan.backend);
+        let model = status.and_then(|s| s.models.iter().find(|m| m.name == plan.model));
+        let loaded = status.and_then(|s| s.loaded.iter().find(|m| m.name == plan.model));
+        let non_empty = |v: Option<String>| v.filter(|s| !s.is_empty());
+        Self {
+            backend: plan.backend.clone(),
+            backend_kind: status.map(|s| s.kind.label().to_owned()),
+            backend_version: status.and_then(|s| s.version.clone()),
+            backend_url: status.map(|s| s.url.clone()),
+            model: plan.model.clone(),
+            digest: non_empty(model.and_then(|m| m.digest.clone())),
+            parameter_size: non_empty(model.and_then(|m| m.parameter_size.clone())),
+            quantization: non_empty(model.and_then(|m| m.quantization.clone())),
+            gpu_share: loaded.and_then(|m| m.gpu_share),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Environment {
     pub chimera_version: String,
