@@ -182,9 +182,9 @@ fn count_claims(
         }
         // A total: "107 files" or "Files analyzed: 101" / "total of 107 files".
         let total_after = words.get(i + 1).is_some_and(is_files)
-            && !words
+            && words
                 .get(i.wrapping_sub(1))
-                .is_some_and(|w| type_of(w).is_some());
+                .is_none_or(|w| type_of(w).is_none());
         let total_before = i >= 2
             && is_files(&words[i - 2])
             && matches!(

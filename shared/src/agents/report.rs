@@ -120,6 +120,9 @@ impl AgentFigures {
     }
 }
 
+/// Picks one figure out of an agent's figures.
+type FigureOf = dyn Fn(&AgentFigures) -> Option<f64>;
+
 /// Mean, sample standard deviation and count.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
@@ -600,7 +603,7 @@ fn spread_table(experiment: &Experiment, id: AgentId) -> String {
         String::from("| Metric | Alone | Together with the other agent |\n| --- | --- | --- |\n");
     let alone = |k: PassKind| matches!(k, PassKind::Alone(a) if a == id);
     let together = |k: PassKind| matches!(k, PassKind::Together | PassKind::Pipeline);
-    let rows: [(&str, usize, &dyn Fn(&AgentFigures) -> Option<f64>); 4] = [
+    let rows: [(&str, usize, &FigureOf); 4] = [
         ("Throughput (tok/s)", 2, &|f| f.tokens_per_second),
         ("TTFT (ms)", 1, &|f| f.ttft_ms),
         ("Total duration (ms)", 1, &|f| Some(f.total_ms)),

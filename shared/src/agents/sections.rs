@@ -49,7 +49,7 @@ pub fn parse(markdown: &str) -> Vec<Section> {
 
 /// The items of the first section whose title satisfies `wanted`, with the
 /// section's title.
-pub fn items_of<'a>(sections: &'a [Section], wanted: impl Fn(&str) -> bool) -> Option<&'a Section> {
+pub fn items_of(sections: &[Section], wanted: impl Fn(&str) -> bool) -> Option<&Section> {
     sections.iter().find(|s| wanted(&s.title.to_lowercase()))
 }
 
@@ -125,7 +125,7 @@ fn list_items(body: &str) -> Vec<String> {
             last.push(' ');
             last.push_str(trimmed.trim_start_matches(['-', '*', '+']).trim());
         } else if trimmed.is_empty() {
-            open = open && indent == 0 && false;
+            // A blank line keeps a loose list open for its continuation lines.
         } else {
             open = false;
         }
