@@ -134,6 +134,10 @@ pub struct ServeArgs {
     pub web_dir: Option<PathBuf>,
     #[command(flatten)]
     pub backend: BackendArgs,
+    /// Where the history and shared reports are kept (an SQLite database).
+    /// Default: $XDG_DATA_HOME/chimera, else ~/.local/share/chimera.
+    #[arg(long, env = "CHIMERA_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -177,10 +181,22 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(crate::store::default_data_dir);
+    let store = match crate::store::Store::open(&data_dir) {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("chimera: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = ServeConfig {
         listen: args.listen,
         web_dir,
         backends,
+        store,
     };
     match runtime.block_on(server::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,3 +13,5 @@ pub mod generate_cmd;
 pub mod guard;
 pub mod run_cmd;
 pub mod server;
+pub mod share;
+pub mod store;

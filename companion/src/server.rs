@@ -16,6 +16,8 @@ use tower_http::trace::TraceLayer;
 use crate::api;
 use crate::backend::Backends;
 use crate::guard::{self, AllowedHosts};
+use crate::share::{self, ShareState};
+use crate::store::Store;
 
 /// The page may load its own scripts and WebAssembly, nothing inline, and
 /// talk only to this companion.
@@ -28,6 +30,8 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     pub web_dir: PathBuf,
     pub backends: Arc<Backends>,
+    /// The history and shared reports.
+    pub store: Store,
 }
 
 /// Builds the whole application for a companion listening on `listen`.
@@ -36,8 +40,16 @@ pub fn router(config: &ServeConfig) -> Router {
     let pages = ServeDir::new(&config.web_dir)
         .precompressed_br()
         .precompressed_gzip();
+    let share_state = ShareState {
+        store: config.store.clone(),
+        index_html: config.web_dir.join("index.html"),
+    };
     Router::new()
-        .nest("/api", api::router(config.backends.clone()))
+        .nest(
+            "/api",
+            api::router(config.backends.clone()).merge(share::api_router(share_state.clone())),
+        )
+        .merge(share::page_router(share_state))
         .fallback_service(pages)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -74,7 +86,7 @@ pub async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
     let url = format!("http://{}", config.listen);
     // Scripts and tests read this line to find the port.
     println!("Chimera is serving on {url}");
-    tracing::info!(%url, web_dir = %config.web_dir.display(), "listening");
+    tracing::info!(%url, web_dir = %config.web_dir.display(), database = %config.store.path.display(), "listening");
     for backend in config.backends.all() {
         tracing::info!(name = %backend.name, kind = backend.kind.label(), url = %backend.base_url, "backend");
     }

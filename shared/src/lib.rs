@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod llm;
 pub mod markdown;
 pub mod metrics;
+pub mod snapshot;
 pub mod timestamp;
 
 pub use archive::{ArchiveError, Limits, ZipScan, inventory_zip};

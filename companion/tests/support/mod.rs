@@ -17,22 +17,49 @@ use futures_util::StreamExt;
 pub struct Companion {
     pub addr: SocketAddr,
     pub backends: Arc<Backends>,
+    pub task: tokio::task::JoinHandle<()>,
 }
 
 pub async fn start_companion(specs: Vec<BackendSpec>, timeouts: Timeouts) -> Companion {
+    let data_dir = std::env::temp_dir().join(format!(
+        "chimera-test-data-{}-{}",
+        std::process::id(),
+        unique()
+    ));
+    start_companion_with_data(specs, timeouts, &data_dir).await
+}
+
+/// A companion whose history lives in `data_dir`. Aborting `task` stops it.
+pub async fn start_companion_with_data(
+    specs: Vec<BackendSpec>,
+    timeouts: Timeouts,
+    data_dir: &std::path::Path,
+) -> Companion {
     let backends = Arc::new(Backends::new(specs, timeouts).expect("backends set up"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let store = chimera_companion::store::Store::open(data_dir).expect("a test database");
     let config = ServeConfig {
         listen: addr,
         web_dir: web_dir(),
         backends: backends.clone(),
+        store,
     };
     let app = router(&config);
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
-    Companion { addr, backends }
+    Companion {
+        addr,
+        backends,
+        task,
+    }
+}
+
+/// A number no other call in this process returns.
+pub fn unique() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
 }
 
 /// A folder with a stand-in page, so the tests do not need the real build.
