@@ -73,6 +73,10 @@ pub struct RunArgs {
     /// The folder to write the reports and metrics.json into.
     #[arg(long)]
     pub out: PathBuf,
+    /// Also store the finished report in a running companion
+    /// (e.g. http://127.0.0.1:7878) and print its share link.
+    #[arg(long, value_name = "URL")]
+    pub share: Option<String>,
 }
 
 /// Where the LLM backends are. Shared by every command that talks to them.

@@ -11,6 +11,7 @@ use chimera_shared::agents::report::{self, AgentEnvironment, Environment};
 use chimera_shared::agents::run::{self, AgentPlan, LlmClient, Mode, Plan, Scenario, Step};
 use chimera_shared::llm::live::LiveGeneration;
 use chimera_shared::llm::{GenerateRequest, StreamEvent};
+use chimera_shared::snapshot::Snapshot;
 use futures_util::StreamExt;
 
 use crate::backend::{BackendStatus, Backends};
@@ -151,6 +152,12 @@ fn try_run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         "chimera: wrote agent_a/report.md, agent_b/report.md, combined_report.md and metrics.json to {}",
         args.out.display()
     );
+    if let Some(companion) = &args.share {
+        let snapshot = Snapshot::new(&experiment, &inventory, &environment, &files);
+        let link = runtime.block_on(share_snapshot(companion, &snapshot))?;
+        println!("{link}");
+        eprintln!("chimera: shared at {link}");
+    }
 
     let all_done = experiment
         .runs
@@ -165,6 +172,44 @@ fn try_run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             "chimera: some generations failed; the reports say which and keep what was written"
         );
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// Stores the snapshot in a running companion and turns it into a link.
+async fn share_snapshot(companion: &str, snapshot: &Snapshot) -> anyhow::Result<String> {
+    let base = companion.trim_end_matches('/');
+    if !base.starts_with("http://") {
+        anyhow::bail!("--share needs the companion's http:// address, e.g. http://127.0.0.1:7878");
+    }
+    let client = reqwest::Client::builder().no_proxy().build()?;
+    let failed = |e: reqwest::Error| anyhow::anyhow!("cannot reach the companion at {base}: {e}");
+    let stored = client
+        .post(format!("{base}/api/runs"))
+        .header("content-type", "application/json")
+        .body(snapshot.to_json())
+        .send()
+        .await
+        .map_err(failed)?;
+    let status = stored.status();
+    let body: serde_json::Value = stored.json().await.unwrap_or_default();
+    if status.as_u16() != 201 {
+        anyhow::bail!(
+            "the companion at {base} refused the report (HTTP {status}): {}",
+            body["error"].as_str().unwrap_or("no reason given")
+        );
+    }
+    let id = body["id"].as_str().unwrap_or_default().to_owned();
+    let shared = client
+        .post(format!("{base}/api/runs/{id}/share"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .map_err(failed)?;
+    let status = shared.status();
+    let body: serde_json::Value = shared.json().await.unwrap_or_default();
+    match body["url"].as_str() {
+        Some(url) if status.is_success() => Ok(url.to_owned()),
+        _ => anyhow::bail!("the companion at {base} did not share the report (HTTP {status})"),
     }
 }
 

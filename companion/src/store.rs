@@ -6,9 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use chimera_shared::snapshot::{AgentHeadline, Snapshot};
+pub use chimera_shared::snapshot::RunSummary;
+use chimera_shared::snapshot::Snapshot;
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
 
 /// Why a report cannot be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,20 +32,6 @@ pub enum StoreError {
     },
     #[error("no run with that id")]
     NotFound,
-}
-
-/// One run in the history, as the owner's list shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RunSummary {
-    pub id: String,
-    pub title: String,
-    pub created_at: String,
-    pub scenario: String,
-    pub agents: Vec<AgentHeadline>,
-    pub shared: bool,
-    pub revoked: bool,
-    /// Unix seconds; `None` for links that do not expire.
-    pub expires_at: Option<i64>,
 }
 
 /// The database, shared by every request.

@@ -7,6 +7,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod support;
+
 fn example_zip() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/examples/chimeraforge-reports.zip")
 }
@@ -217,4 +219,55 @@ fn the_real_model_runs_both_agents_with_consistent_figures() {
     assert!((speedup - expected).abs() < 1e-9);
     // One llama.cpp server with one slot serves one request at a time.
     assert_eq!(run["verdict"], "queued", "{run}");
+}
+
+#[test]
+fn a_run_can_be_shared_to_a_running_companion() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let standin = runtime.block_on(ollama_standin::spawn(0, None)).unwrap();
+    let companion = runtime.block_on(support::start_companion(
+        vec![],
+        chimera_companion::backend::Timeouts::default(),
+    ));
+    let out = tempdir::Dir::new();
+    let output = chimera()
+        .arg("run")
+        .arg(example_zip())
+        .args([
+            "--backend",
+            &format!("gpu0:ollama={}", standin.url()),
+            "--model",
+            "standin/report",
+            "--mode",
+            "pipeline",
+        ])
+        .args(["--share", &format!("http://{}", companion.addr), "--out"])
+        .arg(&out.path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let link = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let prefix = format!("http://{}/r/", companion.addr);
+    assert!(link.starts_with(&prefix), "{link}");
+    let id = &link[prefix.len()..];
+    let report: Value = runtime
+        .block_on(async {
+            reqwest::get(format!("http://{}/api/reports/{id}", companion.addr))
+                .await
+                .unwrap()
+                .json()
+                .await
+        })
+        .unwrap();
+    assert!(
+        report["files"]["agent_a_report"]
+            .as_str()
+            .unwrap()
+            .contains("wrote 47 JSON files")
+    );
+    assert_eq!(report["inventory"]["files"], 107);
 }

@@ -222,6 +222,20 @@ fn encode(snapshot: &Snapshot) -> String {
     format!("{FRAGMENT_PREFIX}{}", URL_SAFE_NO_PAD.encode(compressed))
 }
 
+/// One run in the companion's history, as the owner's list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub id: String,
+    pub title: String,
+    pub created_at: String,
+    pub scenario: String,
+    pub agents: Vec<AgentHeadline>,
+    pub shared: bool,
+    pub revoked: bool,
+    /// Unix seconds; `None` for links that do not expire.
+    pub expires_at: Option<i64>,
+}
+
 /// A report too large for a fragment link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(

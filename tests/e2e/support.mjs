@@ -3,6 +3,8 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import os from 'node:os';
+import fs from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -14,7 +16,9 @@ export const fixture = (name) => path.join(repoRoot, 'tests/fixtures', name);
 
 /** Starts `chimera serve` on 127.0.0.1:0 and resolves with its URL once it listens. */
 export async function startCompanion(extraArgs = []) {
-  const child = spawn(chimeraBin, ['serve', '--listen', '127.0.0.1:0', '--web-dir', path.join(repoRoot, 'dist'), ...extraArgs], {
+  // Each companion keeps its history in a fresh folder, never the user's.
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'chimera-e2e-data-'));
+  const child = spawn(chimeraBin, ['serve', '--listen', '127.0.0.1:0', '--web-dir', path.join(repoRoot, 'dist'), '--data-dir', dataDir, ...extraArgs], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CHIMERA_LOG: process.env.CHIMERA_LOG ?? 'warn' },

@@ -36,6 +36,23 @@ enum Source {
 
 #[component]
 pub fn App() -> impl IntoView {
+    // A shared report link shows only that report.
+    if let Some(source) = crate::share_panel::shared_source() {
+        return view! {
+            <header class="top">
+                <h1><a href="/" class="home">"Chimera"</a></h1>
+                <p class="tagline">"Understand your local-LLM benchmark results."</p>
+            </header>
+            <main><crate::share_panel::SharedReport source/></main>
+        }
+        .into_any();
+    }
+    Workbench().into_any()
+}
+
+/// The working page: load a folder, inspect it, run the agents.
+#[component]
+fn Workbench() -> impl IntoView {
     let (state, set_state) = signal(LoadState::Idle);
     let (dragging, set_dragging) = signal(false);
     // Each load gets a number; a newer load makes older ones stop and drop
@@ -169,6 +186,7 @@ pub fn App() -> impl IntoView {
                 }.into_any(),
             }}
             <GeneratePanel/>
+            <crate::share_panel::HistoryPanel/>
         </main>
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chimera_shared::agents::personas::AgentId;
-use chimera_shared::agents::report::{self, AgentEnvironment, Environment, ReportFiles};
+use chimera_shared::agents::report::{self, AgentEnvironment, Environment};
 use chimera_shared::agents::run::{
     self, AgentPlan, LlmClient, Mode, PassKind, Plan, Scenario, Step,
 };
@@ -15,12 +15,14 @@ use chimera_shared::llm::backends::BackendStatus;
 use chimera_shared::llm::live::LiveGeneration;
 use chimera_shared::llm::{GenerateRequest, StreamEvent};
 use chimera_shared::markdown;
+use chimera_shared::snapshot::{Snapshot, SnapshotFiles};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::download;
 use crate::llm_widgets::{BackendPicker, LiveView, OptionsEditor, parse_options};
 use crate::load::now_ms;
+use crate::share_panel::ShareControls;
 use crate::stream_client::{StreamEnd, fetch_backends, stream_generation};
 
 /// Generations over the companion's streaming API, all stopped by one signal.
@@ -70,10 +72,10 @@ impl AgentForm {
     }
 }
 
-/// A finished run: its report files.
+/// A finished run, frozen as a snapshot.
 #[derive(Clone)]
 struct Finished {
-    files: Arc<ReportFiles>,
+    snapshot: Arc<Snapshot>,
     stopped: bool,
 }
 
@@ -193,9 +195,10 @@ pub fn RunPanel(inventory: Arc<Inventory>, ingest_ms: f64) -> impl IntoView {
                     b: AgentEnvironment::from_status(&plan.b, &statuses),
                 };
                 let files = report::render(&experiment, &inventory, &environment);
+                let snapshot = Snapshot::new(&experiment, &inventory, &environment, &files);
                 let stopped = client.signal.aborted();
                 set_finished.set(Some(Finished {
-                    files: Arc::new(files),
+                    snapshot: Arc::new(snapshot),
                     stopped,
                 }));
                 set_running.set(false);
@@ -266,7 +269,10 @@ pub fn RunPanel(inventory: Arc<Inventory>, ingest_ms: f64) -> impl IntoView {
                 <AgentLive id=AgentId::A live=live_a step=step_a/>
                 <AgentLive id=AgentId::B live=live_b step=step_b/>
             </div>
-            {move || finished.get().map(|f| view! { <Reports finished=f/> })}
+            {move || finished.get().map(|f| view! {
+                <ReportView files=Arc::new(f.snapshot.files.clone()) stopped=f.stopped/>
+                <ShareControls snapshot=f.snapshot.clone()/>
+            })}
         </section>
     }
 }
@@ -318,35 +324,38 @@ fn AgentLive(
     }
 }
 
+/// The three reports in tabs, rendered safely, with downloads of every file.
 #[component]
-fn Reports(finished: Finished) -> impl IntoView {
-    let files = finished.files.clone();
+pub fn ReportView(files: Arc<SnapshotFiles>, stopped: bool) -> impl IntoView {
     let (tab, set_tab) = signal(0usize);
     let tabs: [(&str, &str, String); 3] = [
         (
             "Combined report",
             "combined_report.md",
-            files.combined.clone(),
+            files.combined_report.clone(),
         ),
-        ("Agent A report", "agent_a_report.md", files.agent_a.clone()),
-        ("Agent B report", "agent_b_report.md", files.agent_b.clone()),
+        (
+            "Agent A report",
+            "agent_a_report.md",
+            files.agent_a_report.clone(),
+        ),
+        (
+            "Agent B report",
+            "agent_b_report.md",
+            files.agent_b_report.clone(),
+        ),
     ];
     let html: Vec<String> = tabs
         .iter()
         .map(|(_, _, text)| markdown::to_safe_html(text))
         .collect();
-    let downloads = {
-        let mut list: Vec<(String, &'static str, String)> = tabs
-            .iter()
-            .map(|(_, name, text)| (name.to_string(), "text/markdown", text.clone()))
-            .collect();
-        list.push((
-            "metrics.json".into(),
-            "application/json",
-            files.metrics_json.clone(),
-        ));
-        list
-    };
+    let mut downloads: Vec<(String, &'static str, String)> = tabs
+        .iter()
+        .map(|(_, name, text)| (name.to_string(), "text/markdown", text.clone()))
+        .collect();
+    if let Some(metrics) = &files.metrics_json {
+        downloads.push(("metrics.json".into(), "application/json", metrics.clone()));
+    }
     let tab_buttons = tabs
         .iter()
         .enumerate()
@@ -369,7 +378,7 @@ fn Reports(finished: Finished) -> impl IntoView {
     let by_tab: BTreeMap<usize, String> = html.into_iter().enumerate().collect();
     view! {
         <div class="reports" data-testid="reports">
-            {finished.stopped.then(|| view! { <p class="note">"The run was stopped: the reports show what was done before Stop."</p> })}
+            {stopped.then(|| view! { <p class="note">"The run was stopped: the reports show what was done before Stop."</p> })}
             <div class="tabs" role="tablist">{tab_buttons}</div>
             <article class="report-body" data-testid="report-body" inner_html=move || by_tab.get(&tab.get()).cloned().unwrap_or_default()></article>
             <div class="downloads">{download_buttons}</div>

@@ -115,6 +115,47 @@ async fn stream_inner(
     Ok(())
 }
 
+/// A JSON request to the companion; returns the status and the body text.
+pub async fn request_json(
+    method: &str,
+    url: &str,
+    body: Option<String>,
+) -> Result<(u16, String), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    if let Some(body) = body {
+        let headers = web_sys::Headers::new().map_err(|e| js_text(&e))?;
+        headers
+            .set("content-type", "application/json")
+            .map_err(|e| js_text(&e))?;
+        init.set_headers(&headers);
+        init.set_body(&JsValue::from_str(&body));
+    }
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|e| format!("the companion is not reachable: {}", js_text(&e)))?
+        .unchecked_into();
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    Ok((response.status(), text))
+}
+
+/// The `error` field of a JSON error body, or the body itself.
+pub fn error_text(status: u16, body: &str) -> String {
+    let message = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| body.trim().to_owned());
+    format!("{message} (HTTP {status})")
+}
+
 fn js_text(value: &JsValue) -> String {
     value
         .dyn_ref::<js_sys::Error>()
