@@ -265,8 +265,13 @@ impl Backends {
                 waiting: Arc::new(AtomicUsize::new(0)),
             }));
         }
+        // A fresh connection per request: a pooled one may be closed by the
+        // backend just as it is reused ("connection closed before message
+        // completed"), and generations are long enough that setting up a
+        // loopback connection costs nothing measurable.
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs_f64(timeouts.connect_s))
+            .pool_max_idle_per_host(0)
             .no_proxy()
             .build()
             .context("cannot set up the HTTP client")?;
