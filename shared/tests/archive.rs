@@ -423,3 +423,17 @@ fn the_scan_can_run_in_small_steps() {
     assert!(steps >= 10);
     assert_eq!(scan.finish(), read(example_zip()));
 }
+
+#[test]
+fn the_fact_check_catches_invented_counts_about_the_example() {
+    // The failure of the report Chimera descends from: a model that never saw
+    // the data invented 47 JSON and 104 Markdown files (there are 44 and 29).
+    let inventory = read(example_zip());
+    let text = "**Data Ingestion Summary**\n* CSV Files (28): sweeps.\n* JSON Files (47): profiles.\n* Markdown Files (104): notes.";
+    let claims = chimera_shared::agents::factcheck::check(text, &inventory);
+    let verdicts: Vec<(&str, bool)> = claims
+        .iter()
+        .map(|c| (c.stated.as_str(), c.correct))
+        .collect();
+    assert_eq!(verdicts, [("28", true), ("47", false), ("104", false)]);
+}

@@ -49,6 +49,9 @@ pub fn build(inventory: &Inventory, budget_tokens: usize) -> Context {
     for section in sections {
         let header = format!("\n## {}\n", section.title);
         let total = section.lines.len();
+        if total == 0 {
+            continue;
+        }
         let mut used = 0;
         let mut body = String::new();
         for (i, line) in section.lines.iter().enumerate() {
@@ -141,6 +144,35 @@ fn sections(inventory: &Inventory) -> Vec<Section> {
             format!("{path}: {}", p.message)
         })
         .collect();
+    let metrics = metric_lines(inventory);
+    let best: Vec<String> = inventory
+        .metrics
+        .best
+        .iter()
+        .map(|b| {
+            format!(
+                "best {} ({}){}: {} at {} (n={}) vs {} at {} (n={}); {}",
+                b.metric.id(),
+                b.goal,
+                b.within
+                    .as_deref()
+                    .map(|w| format!(" within {w}"))
+                    .unwrap_or_default(),
+                b.winner.label,
+                round(b.winner.mean),
+                b.winner.n,
+                b.runner_up.label,
+                round(b.runner_up.mean),
+                b.runner_up.n,
+                b.verdict
+            )
+        })
+        .collect();
+    let findings: Vec<String> = inventory
+        .findings
+        .iter()
+        .map(|f| format!("[{}] {}: {}", f.kind, severity(f), f.reason))
+        .collect();
     let mut files: Vec<&crate::inventory::Entry> = inventory
         .entries
         .iter()
@@ -181,6 +213,24 @@ fn sections(inventory: &Inventory) -> Vec<Section> {
             keep: 3,
         },
         Section {
+            title: "Measured metrics (configurations, most runs first)",
+            lines: metrics,
+            what: "configurations",
+            keep: 2,
+        },
+        Section {
+            title: "Best configurations",
+            lines: best,
+            what: "comparisons",
+            keep: 0,
+        },
+        Section {
+            title: "Gaps and missing telemetry",
+            lines: findings,
+            what: "findings",
+            keep: 3,
+        },
+        Section {
             title: "Files that could not be read",
             lines: problems,
             what: "problems",
@@ -193,6 +243,68 @@ fn sections(inventory: &Inventory) -> Vec<Section> {
             keep: 0,
         },
     ]
+}
+
+/// One line per configuration: its runs and the mean of each main metric.
+fn metric_lines(inventory: &Inventory) -> Vec<String> {
+    use crate::metrics::names::MetricId;
+    let totals = &inventory.metrics.totals;
+    let mut lines = vec![format!(
+        "{} files with metric values; {} runs ({} failed, not averaged) in {} configurations",
+        totals.files_with_metrics,
+        totals.runs,
+        totals.failed_runs,
+        inventory.metrics.configurations.len()
+    )];
+    let mut configurations: Vec<_> = inventory.metrics.configurations.iter().collect();
+    configurations.sort_by(|a, b| b.runs.cmp(&a.runs).then_with(|| a.label.cmp(&b.label)));
+    for configuration in configurations {
+        let mut parts = vec![format!("{}: n={}", configuration.label, configuration.runs)];
+        if configuration.failed > 0 {
+            parts.push(format!("{} failed", configuration.failed));
+        }
+        for metric in [
+            MetricId::TtftMs,
+            MetricId::TokensPerSecond,
+            MetricId::TotalMs,
+        ] {
+            if let Some(summary) = configuration.stats.get(&metric) {
+                let spread = summary
+                    .std_dev
+                    .map(|sd| format!(" sd {}", round(sd)))
+                    .unwrap_or_default();
+                parts.push(format!(
+                    "{} mean {}{spread} {}",
+                    metric.id(),
+                    round(summary.mean),
+                    metric.unit()
+                ));
+            }
+        }
+        lines.push(parts.join(", "));
+    }
+    lines
+}
+
+fn severity(finding: &crate::metrics::findings::Finding) -> &'static str {
+    match finding.severity {
+        crate::metrics::findings::Severity::Warning => "warning",
+        crate::metrics::findings::Severity::Info => "info",
+    }
+}
+
+/// Figures as the context shows them: enough digits to check, no more.
+fn round(value: f64) -> String {
+    let text = if value.abs() >= 10_000.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.2}")
+    };
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
 }
 
 fn type_label(file_type: FileType) -> &'static str {
@@ -256,6 +368,40 @@ mod tests {
             context.omitted
         );
         assert!(context.text.contains("more file paths not shown"));
+    }
+
+    #[test]
+    fn measured_metrics_and_gaps_are_in_the_context() {
+        let mut builder = InventoryBuilder::new("bench.zip", None);
+        let csv = b"model,ttft_ms,tokens_per_second\nllama3,120.5,41.2\nllama3,118,40.9\n";
+        builder.add_file(
+            "reports/llama3/runs.csv",
+            csv.len() as u64,
+            None,
+            Content::Bytes(csv),
+        );
+        let context = build(&builder.finish(), 4000);
+        assert!(
+            context.text.contains("## Measured metrics"),
+            "{}",
+            context.text
+        );
+        assert!(
+            context.text.contains("ttft_ms mean 119.25"),
+            "{}",
+            context.text
+        );
+        assert!(
+            context.text.contains("tokens_per_second mean 41.05"),
+            "{}",
+            context.text
+        );
+        assert!(
+            context.text.contains("## Gaps and missing telemetry"),
+            "{}",
+            context.text
+        );
+        assert!(context.text.contains("missing_folder"), "{}", context.text);
     }
 
     #[test]

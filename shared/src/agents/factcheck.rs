@@ -14,6 +14,8 @@ pub enum ClaimKind {
     Count,
     Folder,
     Date,
+    /// A TTFT or throughput figure.
+    Metric,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +54,12 @@ impl Claim {
             (ClaimKind::Date, false) => format!(
                 "\"{quote}\": wrote {stated}; the inventory's latest modified dates are {actual}"
             ),
+            (ClaimKind::Metric, true) => {
+                format!("\"{quote}\": {stated} {subject} appears in the data")
+            }
+            (ClaimKind::Metric, false) => {
+                format!("\"{quote}\": wrote {stated} {subject}; {actual}")
+            }
         }
     }
 }
@@ -64,6 +72,7 @@ pub fn check(text: &str, inventory: &Inventory) -> Vec<Claim> {
         count_claims(sentence, &words, inventory, &mut claims);
         folder_claims(sentence, &words, inventory, &mut claims);
         date_claims(sentence, inventory, &mut claims);
+        metric_claims(sentence, &words, inventory, &mut claims);
     }
     claims.dedup_by(|a, b| a.subject == b.subject && a.stated == b.stated && a.quote == b.quote);
     claims
@@ -307,6 +316,122 @@ fn date_claims(sentence: &str, inventory: &Inventory, claims: &mut Vec<Claim>) {
     }
 }
 
+/// A decimal number at the start of a word, its decimals, and what follows it.
+fn decimal_prefix(text: &str) -> Option<(f64, usize, &str)> {
+    let end = text
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.' || *c == ','))
+        .map_or(text.len(), |(i, _)| i);
+    let digits: String = text[..end].chars().filter(|c| *c != ',').collect();
+    let digits = digits.trim_end_matches('.');
+    if digits.is_empty() || !digits.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let value: f64 = digits.parse().ok()?;
+    let decimals = digits.split_once('.').map_or(0, |(_, d)| d.len());
+    Some((value, decimals, &text[end..]))
+}
+
+/// TTFT and throughput figures a model states, checked against every value
+/// the metric extraction found (per-file and per-configuration statistics
+/// and the individual values).
+fn metric_claims(
+    sentence: &str,
+    words: &[Word<'_>],
+    inventory: &Inventory,
+    claims: &mut Vec<Claim>,
+) {
+    use crate::metrics::names::MetricId;
+    let lower = sentence.to_lowercase();
+    let about_ttft = lower.contains("ttft") || lower.contains("first token");
+    for (i, word) in words.iter().enumerate() {
+        let Some((value, decimals, attached)) = decimal_prefix(word.text) else {
+            continue;
+        };
+        let unit = if attached.is_empty() {
+            words.get(i + 1).map(|w| w.lower.as_str()).unwrap_or("")
+        } else {
+            attached
+        };
+        let unit = unit.to_lowercase();
+        let tokens_per_second = matches!(
+            unit.as_str(),
+            "tok/s" | "tokens/s" | "tokens/sec" | "tok/sec" | "t/s"
+        ) || (unit == "tokens"
+            && words.get(i + 2).is_some_and(|w| w.lower == "per")
+            && words.get(i + 3).is_some_and(|w| w.lower.starts_with("sec")));
+        let (metric, in_ms, unit_label) = if tokens_per_second {
+            (MetricId::TokensPerSecond, value, "tok/s")
+        } else if about_ttft && matches!(unit.as_str(), "ms" | "milliseconds") {
+            (MetricId::TtftMs, value, "ms TTFT")
+        } else if about_ttft && matches!(unit.as_str(), "s" | "sec" | "seconds") {
+            (MetricId::TtftMs, value * 1000.0, "s TTFT")
+        } else {
+            continue;
+        };
+        let known = known_values(inventory, metric);
+        let scale = if unit_label == "s TTFT" { 1000.0 } else { 1.0 };
+        let rounding = 0.5 * 10f64.powi(-(decimals as i32)) * scale;
+        let found = known
+            .iter()
+            .any(|k| (k - in_ms).abs() <= rounding.max(k.abs() * 0.005));
+        let actual = match (
+            known.iter().copied().reduce(f64::min),
+            known.iter().copied().reduce(f64::max),
+        ) {
+            (Some(low), Some(high)) => {
+                let unit = if metric == MetricId::TtftMs {
+                    "ms"
+                } else {
+                    "tok/s"
+                };
+                format!(
+                    "no file or configuration in the data has that value ({} values range from {low:.2} to {high:.2} {unit})",
+                    metric.id()
+                )
+            }
+            _ => format!("the data has no {} values at all", metric.id()),
+        };
+        claims.push(Claim {
+            kind: ClaimKind::Metric,
+            quote: clip(sentence),
+            subject: unit_label.into(),
+            stated: format!("{value:.decimals$}"),
+            actual,
+            correct: found,
+        });
+    }
+}
+
+fn known_values(inventory: &Inventory, metric: crate::metrics::names::MetricId) -> Vec<f64> {
+    let metrics = &inventory.metrics;
+    let mut values = Vec::new();
+    let mut summary =
+        |s: &crate::metrics::stats::Summary| values.extend([s.mean, s.median, s.min, s.max, s.p95]);
+    for configuration in &metrics.configurations {
+        if let Some(s) = configuration.stats.get(&metric) {
+            summary(s);
+        }
+    }
+    for file in &metrics.files {
+        if let Some(series) = file.series.get(&metric) {
+            summary(&series.summary);
+        }
+    }
+    for file in &metrics.files {
+        if let Some(points) = file.reported.get(&metric) {
+            values.extend(points.iter().map(|p| p.value));
+        }
+    }
+    for distribution in metrics.distributions.iter().filter(|d| d.metric == metric) {
+        values.extend(distribution.values.iter().map(|p| p.value));
+    }
+    for best in metrics.best.iter().filter(|b| b.metric == metric) {
+        values.extend([best.winner.mean, best.runner_up.mean]);
+    }
+    values
+}
+
 fn iso_dates(text: &str) -> Vec<String> {
     let bytes = text.as_bytes();
     let mut dates = Vec::new();
@@ -433,10 +558,44 @@ mod tests {
         assert!(!claims[1].correct);
     }
 
+    fn with_metrics() -> Inventory {
+        let mut builder = InventoryBuilder::new("x.zip", None);
+        let csv = b"model,ttft_ms,tokens_per_second\nllama3,120.5,41.2\nllama3,118,40.9\n";
+        builder.add_file(
+            "reports/runs.csv",
+            csv.len() as u64,
+            None,
+            Content::Bytes(csv),
+        );
+        builder.finish()
+    }
+
+    #[test]
+    fn metric_figures_in_the_data_are_confirmed() {
+        let claims = check(
+            "Mean TTFT was 119.25 ms, and throughput reached 41.2 tok/s. TTFT peaked at 0.12 s.",
+            &with_metrics(),
+        );
+        assert_eq!(claims.len(), 3, "{claims:?}");
+        assert!(claims.iter().all(|c| c.correct), "{claims:?}");
+    }
+
+    #[test]
+    fn invented_metric_figures_are_flagged() {
+        let claims = check(
+            "- TTFT: 551.66 ms\n- Throughput: 39.57 tok/s",
+            &with_metrics(),
+        );
+        assert_eq!(claims.len(), 2, "{claims:?}");
+        let wrong = wrong(&claims);
+        assert!(wrong[0].contains("wrote 551.66 ms TTFT; no file or configuration in the data has that value (ttft_ms values range from 118.00 to 120.50 ms)"), "{wrong:?}");
+        assert!(wrong[1].contains("wrote 39.57 tok/s"), "{wrong:?}");
+    }
+
     #[test]
     fn unrelated_numbers_are_not_claims() {
         let claims = check(
-            "Use num_gpu 80 and num_ctx 2048 for 39.57 tok/s in 2025-10.",
+            "Use num_gpu 80 and num_ctx 2048 from 2025-10 on, with 3 retries.",
             &inventory(),
         );
         assert!(claims.is_empty(), "{claims:?}");
