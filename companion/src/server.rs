@@ -9,6 +9,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::middleware;
+use axum::serve::ListenerExt;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -82,6 +83,11 @@ pub async fn serve(mut config: ServeConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     config.listen = listener.local_addr()?;
+    // Events are small writes that must leave at once, not wait for Nagle's
+    // algorithm to batch them.
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
     let app = router(&config);
     let url = format!("http://{}", config.listen);
     // Scripts and tests read this line to find the port.
