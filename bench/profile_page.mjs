@@ -1,0 +1,69 @@
+// Where the page's inventory time goes: a V8 CPU profile of one load in
+// headless Chromium, summed by function (self time), top 25.
+//
+//   node bench/profile_page.mjs ZIP
+//
+// A diagnostic beside the benchmark, not part of it: profiling slows the
+// load down. WebAssembly functions show under their names when the module
+// keeps its name section, else as wasm-function[N].
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '../tests/node_modules/playwright-core/index.mjs';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const chimeraBin = process.env.CHIMERA_BIN
+  ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(repoRoot, 'target'), 'release', 'chimera');
+const zip = process.argv[2];
+if (!zip) {
+  console.error('usage: node bench/profile_page.mjs ZIP');
+  process.exit(2);
+}
+
+const companion = spawn(chimeraBin, ['serve', '--listen', '127.0.0.1:0', '--web-dir', path.join(repoRoot, 'dist')], {
+  stdio: ['ignore', 'pipe', 'ignore'],
+});
+const url = await new Promise((resolve) => {
+  let out = '';
+  companion.stdout.on('data', (d) => {
+    out += d;
+    const m = out.match(/serving on (http:\/\/\S+)/);
+    if (m) resolve(m[1]);
+  });
+});
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.waitForSelector('[data-testid=drop-zone]');
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  await page.setInputFiles('[data-testid=zip-input]', zip);
+  await page.waitForSelector('[data-testid=inventory]', { timeout: 120_000 });
+  const { profile } = await cdp.send('Profiler.stop');
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const deltas = profile.timeDeltas;
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id).callFrame;
+    const name = frame.functionName || `(anonymous ${frame.url.split('/').pop()}:${frame.lineNumber})`;
+    self.set(name, (self.get(name) ?? 0) + (deltas[i] ?? 0) / 1000);
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  console.log(`${await page.textContent('[data-testid=elapsed]')}  profiled ${total.toFixed(0)} ms`);
+  for (const [name, ms] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+    console.log(`${ms.toFixed(1).padStart(8)} ms  ${(100 * ms / total).toFixed(1).padStart(5)}%  ${name.slice(0, 110)}`);
+  }
+} finally {
+  await browser.close();
+  companion.kill('SIGINT');
+  await once(companion, 'exit');
+}
