@@ -218,7 +218,13 @@ impl ZipScan {
 
     pub fn finish(mut self) -> Inventory {
         while self.step(usize::MAX) {}
-        self.builder.finish()
+        // The archive's bytes are no longer needed: free them before the
+        // cross-file work, whose peak is the inventory's.
+        let ZipScan {
+            archive, builder, ..
+        } = self;
+        drop(archive);
+        builder.finish()
     }
 }
 

@@ -3,9 +3,12 @@
 //! root of an Ollama response); settings found on the way down (`model` at
 //! the top, an `options` object) apply to every record below them.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
-use super::names::{EnvKind, Field, classify, normalise};
+use super::names::{EnvKind, Field, normalise};
 use super::record::{
     Extraction, Failure, FailureCause, Record, RecordAt, Settings, insert_json_setting,
     is_failed_status, is_false, mentions_failure,
@@ -41,12 +44,12 @@ fn visit(
             let runs_here = items.iter().any(|item| {
                 item.as_object().is_some_and(|map| {
                     map.keys()
-                        .any(|k| matches!(classify(k), Some(Field::Metric { .. })))
+                        .any(|k| matches!(extraction.names.classify(k), Some(Field::Metric { .. })))
                 })
             });
             for (index, item) in items.iter().enumerate() {
                 let length = path.len();
-                path.push_str(&format!("[{index}]"));
+                let _ = write!(path, "[{index}]");
                 visit(item, path, inherited, parent_key, runs_here, extraction);
                 path.truncate(length);
             }
@@ -67,29 +70,31 @@ fn visit_object(
     // that "first key wins" rules never depend on a feature flag.
     let mut entries: Vec<(&String, &Value)> = map.iter().collect();
     entries.sort_by(|a, b| a.0.cmp(b.0));
-    let fields: Vec<Option<Field>> = entries.iter().map(|(key, _)| classify(key)).collect();
+    let fields: Vec<Option<Field>> = entries
+        .iter()
+        .map(|(key, _)| extraction.names.classify(key))
+        .collect();
 
-    let mut settings = inherited.clone();
+    // Most objects (a run among thousands) add no settings of their own:
+    // borrow the inherited ones rather than copy them per object.
+    let mut settings = Cow::Borrowed(inherited);
     // `options` first, so a key of the object's own wins over it.
     for ((_, value), field) in entries.iter().zip(&fields) {
         if let (Some(Field::Options), Value::Object(options)) = (field, value) {
             for (key, value) in options {
-                if let Some(Field::Setting(setting)) = classify(key) {
-                    insert_json_setting(&mut settings, setting, value);
+                if let Some(Field::Setting(setting)) = extraction.names.classify(key) {
+                    insert_json_setting(settings.to_mut(), setting, value);
                 }
             }
         }
     }
     for ((_, value), field) in entries.iter().zip(&fields) {
         if let Some(Field::Setting(setting)) = field {
-            insert_json_setting(&mut settings, *setting, value);
+            insert_json_setting(settings.to_mut(), *setting, value);
         }
     }
 
-    let under_gpu = parent_key.is_some_and(|key| {
-        let (words, _) = normalise(key);
-        matches!(words.as_slice(), [w] if w == "gpu" || w == "gpus" || w == "gpu_info")
-    });
+    let under_gpu = parent_key.is_some_and(is_gpu_key);
     let mut record = Record::new(RecordAt::Path(path.as_str().into()));
     let mut all_aggregate = true;
     let mut failure: Option<Failure> = None;
@@ -182,7 +187,7 @@ fn visit_object(
     if is_run {
         record.aggregate = !record.values.is_empty() && all_aggregate;
         record.failure = failure;
-        record.config = extraction.config(settings.clone());
+        record.config = extraction.config_of(&settings);
         extraction.has_metric_names |= !record.values.is_empty();
         extraction.push(record);
     }
@@ -196,6 +201,20 @@ fn visit_object(
         visit(value, path, &settings, Some(key), false, extraction);
         path.truncate(length);
     }
+}
+
+/// Whether a key names the GPU (`gpu`, `GPUs`): objects under it describe the
+/// machine. Checked for every object, so the common case allocates nothing.
+fn is_gpu_key(key: &str) -> bool {
+    let mentions_gpu = key
+        .as_bytes()
+        .windows(3)
+        .any(|w| w.eq_ignore_ascii_case(b"gpu"));
+    if !mentions_gpu {
+        return false;
+    }
+    let (words, _) = normalise(key);
+    matches!(words.as_slice(), [w] if w == "gpu" || w == "gpus")
 }
 
 /// `a.b`, or `a["odd key"]` when the key would not read back as one name.

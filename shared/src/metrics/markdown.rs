@@ -6,7 +6,7 @@
 //! Reports quote numbers measured elsewhere, so their values are kept per
 //! file but never counted as runs.
 
-use super::names::{Field, classify, classify_label};
+use super::names::{Field, classify_label};
 use super::record::{Extraction, Record, RecordAt};
 use super::text;
 
@@ -20,7 +20,7 @@ pub fn extract(source: &str, extraction: &mut Extraction) {
             continue;
         };
         let line_number = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        if let Some(Field::Environment(kind)) = classify(label) {
+        if let Some(Field::Environment(kind)) = extraction.names.classify(label) {
             extraction.note_environment(kind, value.trim_matches(['*', '`', '_', ' ']));
             continue;
         }

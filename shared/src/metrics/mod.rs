@@ -34,9 +34,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::FileType;
 pub use findings::{Finding, Severity};
+use names::NameCache;
 pub use names::{EnvKind, MetricId, SettingId};
 pub use record::FailureCause;
-use record::{Extraction, RecordAt, Settings};
+use record::{ConfigTable, Extraction, RecordAt};
 pub use stats::Summary;
 use text::TimestampFormat;
 
@@ -44,7 +45,8 @@ use text::TimestampFormat;
 pub const MAX_POINTS: usize = 256;
 
 /// The most run values kept in memory across all files for the
-/// per-configuration statistics (about 32 MB). Files read after the cap is
+/// per-configuration statistics (16 bytes each, plus about 40 per record:
+/// some 60 MB at the cap). Files read after the cap is
 /// reached are summarised on their own only, and a finding says so.
 ///
 /// TODO: past the cap, which files still count depends on reading order;
@@ -66,6 +68,11 @@ pub const GROUP_FILES_SHOWN: usize = 20;
 /// list of settings. Full entries cost about 5 KB of JSON per sweep file, so
 /// 20,000 of them would make a 100 MB download; the cross-file sections carry
 /// the rest.
+///
+/// TODO: 20,000 brief entries are still about 27 MB of pretty JSON (18,000
+/// files with metrics in bench/make_reports_zip.py's folder); a further
+/// "counts only" level above some 5,000 files, or compact JSON, would be
+/// needed to make such a download small.
 pub const DETAILED_FILES: u64 = 1_000;
 
 /// Everything read from the numbers in the folder. Documented in the README.
@@ -187,8 +194,10 @@ pub struct FileMetrics {
     /// Distinct values of each setting seen in the file.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub settings: BTreeMap<SettingId, Vec<String>>,
-    /// Per metric, the successful values' statistics.
-    pub series: BTreeMap<MetricId, Series>,
+    /// Per metric, the successful values' statistics. Boxed: a map node has
+    /// room for eleven entries and files have one to eight, so unboxed
+    /// series cost about 3 KB per file, 50 MB for 18,000 files.
+    pub series: BTreeMap<MetricId, Box<Series>>,
     /// Means the file states beside its own runs (`overall_tokens_per_second`),
     /// kept to compare with what the runs say.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -334,17 +343,23 @@ pub struct EnvValue {
 /// entry point for benchmarks and quick checks. `None` for files with no
 /// values or failed runs.
 pub fn extract_file(path: &str, file_type: FileType, bytes: &[u8]) -> Option<FileMetrics> {
-    let extraction = extract(path, file_type, bytes)?;
+    let extraction = extract(path, file_type, bytes, &mut NameCache::default())?;
     let (metrics, _) = summarise_file(path, &extraction);
     metrics
 }
 
-fn extract(path: &str, file_type: FileType, bytes: &[u8]) -> Option<Extraction> {
+fn extract(
+    path: &str,
+    file_type: FileType,
+    bytes: &[u8],
+    names: &mut NameCache,
+) -> Option<Extraction> {
     if file_type == FileType::Other {
         return None;
     }
     let source = text::decode(bytes);
     let mut extraction = Extraction::new(file_type, path);
+    extraction.names = std::mem::take(names);
     match file_type {
         FileType::Csv => csv::extract(&source, &mut extraction),
         FileType::Json => json::extract(&source, &mut extraction),
@@ -352,14 +367,75 @@ fn extract(path: &str, file_type: FileType, bytes: &[u8]) -> Option<Extraction> 
         FileType::Other => {}
     }
     extraction.finish_records();
+    *names = std::mem::take(&mut extraction.names);
     Some(extraction)
 }
 
 /// Collects metrics file by file; owned by [`crate::InventoryBuilder`].
+///
+/// TODO: a 20,000-file, 49 MB zip still peaks at about 360 MB of native RSS
+/// (170 MB of heap; the rest is the allocator holding freed space). Derived
+/// files (sweeps of means) still build a record and a settings map per row
+/// before being summarised; summarising them row by row as they are read
+/// would cut most of the remaining transient allocation.
 #[derive(Debug, Default)]
 pub struct MetricsCollector {
     files: Vec<Collected>,
     retained_values: usize,
+    /// Every distinct set of settings of the kept records, across files;
+    /// [`record::Record::config`] indexes this once a file is collected.
+    configs: ConfigTable,
+    names: NameCache,
+}
+
+/// A record as kept for the cross-file statistics: its values live in
+/// [`Collected::readings`], one allocation per file rather than per record.
+#[derive(Debug)]
+struct Kept {
+    at: KeptAt,
+    /// Index into the collector's [`ConfigTable`], shared by all files.
+    config: u32,
+    first: u32,
+    count: u32,
+    aggregate: bool,
+    failure: Option<Box<record::Failure>>,
+}
+
+/// [`RecordAt`] of a kept record. A JSON path lives in
+/// [`Collected::json_paths`]: hundreds of thousands of tiny strings, each
+/// allocated between a parse's temporary ones, kept the heap fragmented long
+/// after the parses were freed.
+#[derive(Debug, Clone, Copy)]
+enum KeptAt {
+    Line(u32),
+    Path { start: u32, end: u32 },
+}
+
+impl Collected {
+    /// Where the kept record `index` sits in its file.
+    fn record_at(&self, index: usize) -> RecordAt {
+        match self.records[index].at {
+            KeptAt::Line(line) => RecordAt::Line(line),
+            KeptAt::Path { start, end } => {
+                RecordAt::Path(self.json_paths[start as usize..end as usize].into())
+            }
+        }
+    }
+
+    /// The values of the kept record `index`.
+    fn readings_of(&self, index: usize) -> &[record::Reading] {
+        let kept = &self.records[index];
+        let first = kept.first as usize;
+        &self.readings[first..first + kept.count as usize]
+    }
+
+    /// The value of `metric` in the kept record `index`, if it has one.
+    fn value(&self, index: usize, metric: MetricId) -> Option<f64> {
+        self.readings_of(index)
+            .iter()
+            .find(|r| r.metric == metric)
+            .map(|r| r.value)
+    }
 }
 
 /// What is kept of one file once its bytes are gone.
@@ -378,8 +454,12 @@ struct Collected {
     richness: usize,
     /// The file's records, for the cross-file statistics; empty for derived
     /// files and once the memory cap is reached.
-    records: Vec<record::Record>,
-    configs: Vec<Settings>,
+    records: Vec<Kept>,
+    /// The kept records' values, one after the other.
+    readings: Vec<record::Reading>,
+    /// The kept records' JSON paths, one after the other.
+    json_paths: String,
+    /// Where the records' values were read from; empty with the records.
     sources: Vec<record::Source>,
     /// The records were dropped at the memory cap.
     truncated: bool,
@@ -398,7 +478,7 @@ impl MetricsCollector {
     /// Reads one file's bytes. Whatever goes wrong inside the file stays
     /// inside its own result.
     pub fn add(&mut self, path: &str, file_type: FileType, bytes: &[u8]) {
-        let Some(extraction) = extract(path, file_type, bytes) else {
+        let Some(extraction) = extract(path, file_type, bytes, &mut self.names) else {
             return;
         };
         let (metrics, fingerprint) = summarise_file(path, &extraction);
@@ -429,11 +509,64 @@ impl MetricsCollector {
             0
         };
         let truncated = keep && self.retained_values.saturating_add(values) > MAX_RETAINED_VALUES;
-        let records = if keep && !truncated {
+        let mut records = Vec::new();
+        let mut readings = Vec::new();
+        let mut json_paths = String::new();
+        if keep && !truncated {
             self.retained_values += values;
-            extraction.records
-        } else {
+            records.reserve_exact(extraction.records.len());
+            readings.reserve_exact(values);
+            json_paths.reserve_exact(
+                extraction
+                    .records
+                    .iter()
+                    .map(|r| match &r.at {
+                        RecordAt::Path(path) => path.len(),
+                        RecordAt::Line(_) => 0,
+                    })
+                    .sum(),
+            );
+            // Only the kept records' settings outlive the file, each distinct
+            // set once across all files.
+            let mut global: Vec<Option<u32>> = vec![None; extraction.configs.len()];
+            for record in extraction.records {
+                let local = record.config as usize;
+                let config = *global[local]
+                    .get_or_insert_with(|| self.configs.intern_ref(&extraction.configs[local]));
+                let first = u32::try_from(readings.len()).unwrap_or(u32::MAX);
+                readings.extend_from_slice(&record.values);
+                let at = match &record.at {
+                    RecordAt::Line(line) => KeptAt::Line(*line),
+                    RecordAt::Path(path) => {
+                        let start = json_paths.len();
+                        match u32::try_from(start + path.len()) {
+                            Ok(end) => {
+                                json_paths.push_str(path);
+                                KeptAt::Path {
+                                    start: start as u32,
+                                    end,
+                                }
+                            }
+                            // Past 4 GiB of paths in one file (only a hostile
+                            // one): the place is lost, the value kept.
+                            Err(_) => KeptAt::Path { start: 0, end: 0 },
+                        }
+                    }
+                };
+                records.push(Kept {
+                    at,
+                    config,
+                    first,
+                    count: u32::try_from(record.values.len()).unwrap_or(u32::MAX),
+                    aggregate: record.aggregate,
+                    failure: record.failure.map(Box::new),
+                });
+            }
+        }
+        let sources = if records.is_empty() {
             Vec::new()
+        } else {
+            extraction.sources
         };
         self.files.push(Collected {
             path: path.to_owned(),
@@ -443,8 +576,9 @@ impl MetricsCollector {
             fingerprint,
             richness,
             records,
-            configs: extraction.configs,
-            sources: extraction.sources,
+            readings,
+            json_paths,
+            sources,
             truncated,
             has_metric_names: extraction.has_metric_names,
             data_rows: extraction.data_rows,
@@ -459,7 +593,7 @@ impl MetricsCollector {
     pub fn finish(mut self, context: &findings::Context<'_>) -> (Metrics, Vec<Finding>) {
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
         mark_duplicates(&mut self.files);
-        let metrics = report::build(&mut self.files);
+        let metrics = report::build(&mut self.files, &self.configs);
         let findings = findings::lint(&self.files, &metrics, context);
         (metrics, findings)
     }
@@ -481,7 +615,9 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
     let mut reported: BTreeMap<MetricId, Vec<Point>> = BTreeMap::new();
     let mut fingerprint = Fnv::new();
     let mut fingerprinted = 0usize;
-    let mut settings: BTreeMap<SettingId, BTreeSet<String>> = BTreeMap::new();
+    // The settings of successful records, by index: a sweep of 10,000 rows
+    // has a few dozen distinct ones, so their values are gathered once each.
+    let mut configs_used: BTreeSet<u32> = BTreeSet::new();
     for (index, record) in extraction.records.iter().enumerate() {
         if let Some(failure) = &record.failure {
             failed += 1;
@@ -494,16 +630,16 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
             }
             continue;
         }
-        for (setting, value) in &extraction.configs[record.config as usize] {
-            settings.entry(*setting).or_default().insert(value.clone());
-        }
+        configs_used.insert(record.config);
         if primary(&record) {
             fingerprinted += 1;
-            // Sorted by metric: a CSV's column order and a JSON object's key
-            // order must not make the same run look different.
-            let mut readings = record.values.clone();
-            readings.sort_by_key(|r| r.metric);
-            for reading in &readings {
+            // In metric order: a CSV's column order and a JSON object's key
+            // order must not make the same run look different. A record holds
+            // each metric at most once.
+            let readings = MetricId::ALL
+                .iter()
+                .filter_map(|metric| record.values.iter().find(|r| r.metric == *metric));
+            for reading in readings {
                 values.entry(reading.metric).or_default().push((
                     reading.value,
                     index,
@@ -524,6 +660,12 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
                     });
                 }
             }
+        }
+    }
+    let mut settings: BTreeMap<SettingId, BTreeSet<&str>> = BTreeMap::new();
+    for config in configs_used {
+        for (setting, value) in &extraction.configs[config as usize] {
+            settings.entry(*setting).or_default().insert(value);
         }
     }
     let mut series = BTreeMap::new();
@@ -556,14 +698,14 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
         let units: BTreeSet<&str> = sources_used.iter().map(|s| s.unit.label()).collect();
         series.insert(
             metric,
-            Series {
+            Box::new(Series {
                 sources: names.into_iter().map(str::to_owned).collect(),
                 units: units.into_iter().map(str::to_owned).collect(),
                 aggregate: sources_used.iter().all(|s| s.aggregate),
                 summary,
                 min_at: Some(locate(min)),
                 max_at: Some(locate(max)),
-            },
+            }),
         );
     }
     let metrics = FileMetrics {
@@ -579,7 +721,7 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
         failures,
         settings: settings
             .into_iter()
-            .map(|(k, v)| (k, v.into_iter().take(20).collect()))
+            .map(|(k, v)| (k, v.into_iter().take(20).map(str::to_owned).collect()))
             .collect(),
         series,
         reported,

@@ -9,6 +9,8 @@
 //! tables rather than substring tests keep `total_tokens`, `compile_time_s` or
 //! `min_ttft_s` from being mistaken for a run's measurement.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 /// The measurements Chimera understands, always in these units.
@@ -216,6 +218,32 @@ pub enum Field {
     /// A time of day; its format is noted.
     Timestamp,
     Environment(EnvKind),
+}
+
+/// The most distinct names a [`NameCache`] remembers; names past it are
+/// classified each time, so generated keys cannot grow it without bound.
+const CACHED_NAMES: usize = 4_096;
+
+/// Remembers how each name was classified. A folder of 20,000 files repeats
+/// the same few dozen column names and keys; splitting and looking each one
+/// up again, with the small strings that takes, was a large share of the time.
+#[derive(Debug, Default)]
+pub struct NameCache {
+    known: HashMap<Box<str>, Option<Field>>,
+}
+
+impl NameCache {
+    /// [`classify`], remembered.
+    pub fn classify(&mut self, raw: &str) -> Option<Field> {
+        if let Some(field) = self.known.get(raw) {
+            return *field;
+        }
+        let field = classify(raw);
+        if self.known.len() < CACHED_NAMES {
+            self.known.insert(raw.into(), field);
+        }
+        field
+    }
 }
 
 /// Recognises a column, key or label name.

@@ -2,11 +2,12 @@
 //! object, a Markdown line) holding canonical values with their provenance,
 //! the settings they ran with, and whether they failed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
 
-use super::names::{EnvKind, MetricId, SettingId, Unit};
+use super::names::{EnvKind, MetricId, NameCache, SettingId, Unit};
 use super::text::{self, TimestampFormat};
 use crate::classify::FileType;
 
@@ -16,6 +17,85 @@ pub const MAX_RECORDS_PER_FILE: usize = 100_000;
 
 /// Settings of one record, values in canonical text (`1024`, `0.2`).
 pub type Settings = BTreeMap<SettingId, String>;
+
+/// Distinct settings, each stored once and named by its index. A sweep of
+/// 10,000 rows typically has a few dozen distinct settings: storing a map per
+/// row (and a second copy as the lookup key) was most of the memory a large
+/// folder cost.
+#[derive(Debug, Default)]
+pub struct ConfigTable {
+    list: Vec<Settings>,
+    /// Hash of the settings to their index; the rare second set with the same
+    /// hash goes to `collisions`. The hash only finds entries, it never
+    /// orders anything, so the output does not depend on it.
+    by_hash: HashMap<u64, u32>,
+    collisions: Vec<(u64, u32)>,
+}
+
+impl ConfigTable {
+    /// The index of `settings`, added on first use; takes them to avoid a copy.
+    pub fn intern(&mut self, settings: Settings) -> u32 {
+        let hash = settings_hash(&settings);
+        if let Some(index) = self.find(hash, &settings) {
+            return index;
+        }
+        self.add(hash, settings)
+    }
+
+    /// Like [`Self::intern`], copying the settings only when they are new.
+    pub fn intern_ref(&mut self, settings: &Settings) -> u32 {
+        let hash = settings_hash(settings);
+        if let Some(index) = self.find(hash, settings) {
+            return index;
+        }
+        self.add(hash, settings.clone())
+    }
+
+    fn find(&self, hash: u64, settings: &Settings) -> Option<u32> {
+        let first = *self.by_hash.get(&hash)?;
+        if self.list[first as usize] == *settings {
+            return Some(first);
+        }
+        self.collisions
+            .iter()
+            .find(|(h, i)| *h == hash && self.list[*i as usize] == *settings)
+            .map(|(_, i)| *i)
+    }
+
+    fn add(&mut self, hash: u64, settings: Settings) -> u32 {
+        let index = u32::try_from(self.list.len()).unwrap_or(u32::MAX);
+        self.list.push(settings);
+        match self.by_hash.entry(hash) {
+            std::collections::hash_map::Entry::Occupied(_) => self.collisions.push((hash, index)),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(index);
+            }
+        }
+        index
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Settings> {
+        self.list.iter()
+    }
+}
+
+impl std::ops::Index<usize> for ConfigTable {
+    type Output = Settings;
+
+    fn index(&self, index: usize) -> &Settings {
+        &self.list[index]
+    }
+}
+
+fn settings_hash(settings: &Settings) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    settings.hash(&mut hasher);
+    hasher.finish()
+}
 
 /// Where a record sits in its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,8 +214,7 @@ impl Record {
 pub struct Extraction {
     pub format: FileType,
     pub records: Vec<Record>,
-    pub configs: Vec<Settings>,
-    config_index: BTreeMap<Settings, u32>,
+    pub configs: ConfigTable,
     pub sources: Vec<Source>,
     source_index: BTreeMap<Source, u16>,
     /// Why the file's values are not runs of their own, when they are not.
@@ -149,6 +228,8 @@ pub struct Extraction {
     pub environment: BTreeMap<EnvKind, String>,
     /// Records past [`MAX_RECORDS_PER_FILE`], counted but not kept.
     pub skipped_records: u64,
+    /// How names were classified; handed from file to file by the collector.
+    pub names: NameCache,
 }
 
 impl Extraction {
@@ -156,8 +237,7 @@ impl Extraction {
         let mut extraction = Self {
             format,
             records: Vec::new(),
-            configs: Vec::new(),
-            config_index: BTreeMap::new(),
+            configs: ConfigTable::default(),
             sources: Vec::new(),
             source_index: BTreeMap::new(),
             derived: None,
@@ -166,6 +246,7 @@ impl Extraction {
             timestamp_formats: BTreeSet::new(),
             environment: BTreeMap::new(),
             skipped_records: 0,
+            names: NameCache::default(),
         };
         // Index 0 is always "no settings known".
         extraction.config(Settings::new());
@@ -205,13 +286,12 @@ impl Extraction {
 
     /// The index of a set of settings, added on first use.
     pub fn config(&mut self, settings: Settings) -> u32 {
-        if let Some(index) = self.config_index.get(&settings) {
-            return *index;
-        }
-        let index = u32::try_from(self.configs.len()).unwrap_or(u32::MAX);
-        self.configs.push(settings.clone());
-        self.config_index.insert(settings, index);
-        index
+        self.configs.intern(settings)
+    }
+
+    /// The index of a set of settings, copied only when new.
+    pub fn config_of(&mut self, settings: &Settings) -> u32 {
+        self.configs.intern_ref(settings)
     }
 
     /// Keeps a record that holds values or a failure, within the cap.
@@ -352,30 +432,29 @@ pub fn format_number(value: f64) -> String {
 
 /// Text that says "false".
 pub fn is_false(text: &str) -> bool {
-    matches!(
-        text.trim().to_ascii_lowercase().as_str(),
-        "false" | "0" | "no" | "n" | "f" | "failed" | "failure"
-    )
+    text::is_one_of(text, &["false", "0", "no", "n", "f", "failed", "failure"])
 }
 
 /// Status words that mean the run did not complete.
 pub fn is_failed_status(text: &str) -> bool {
-    matches!(
-        text.trim().to_ascii_lowercase().as_str(),
-        "failed"
-            | "failure"
-            | "fail"
-            | "error"
-            | "errored"
-            | "timeout"
-            | "timed_out"
-            | "timed out"
-            | "cancelled"
-            | "canceled"
-            | "crashed"
-            | "aborted"
-            | "incomplete"
-            | "not completed"
+    text::is_one_of(
+        text,
+        &[
+            "failed",
+            "failure",
+            "fail",
+            "error",
+            "errored",
+            "timeout",
+            "timed_out",
+            "timed out",
+            "cancelled",
+            "canceled",
+            "crashed",
+            "aborted",
+            "incomplete",
+            "not completed",
+        ],
     )
 }
 
@@ -396,8 +475,14 @@ pub fn mentions_failure(text: &str) -> bool {
     if text.len() < 10 {
         return false;
     }
-    let lower = text.to_ascii_lowercase();
-    FAILURE_PHRASES.iter().any(|phrase| lower.contains(phrase))
+    // Compared in place: lower-casing every free-text cell into a new string
+    // was a measurable share of a large folder's time.
+    let bytes = text.as_bytes();
+    FAILURE_PHRASES.iter().any(|phrase| {
+        bytes
+            .windows(phrase.len())
+            .any(|window| window.eq_ignore_ascii_case(phrase.as_bytes()))
+    })
 }
 
 #[cfg(test)]

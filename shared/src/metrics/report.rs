@@ -2,10 +2,10 @@
 //! the best configuration per metric with its margin against the noise, and
 //! the values the page's charts draw.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::names::{MetricId, SettingId};
-use super::record::Settings;
+use super::record::{ConfigTable, Settings};
 use super::stats::{self, Summary};
 use super::{
     Best, Collected, Configuration, Contender, DETAILED_FILES, Distribution, EnvValue, FileDetail,
@@ -65,8 +65,11 @@ struct Group {
     files: BTreeSet<usize>,
 }
 
-pub(super) fn build(files: &mut [Collected]) -> Metrics {
-    let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
+pub(super) fn build(files: &mut [Collected], configs: &ConfigTable) -> Metrics {
+    // Runs are first gathered by the index of their settings (and, for an
+    // unknown model, their file): building a [`Key`] with its strings per
+    // run was most of this function's time on large folders.
+    let mut by_index: HashMap<(u32, Option<usize>), Group> = HashMap::new();
     let mut totals = Totals::default();
     for (index, file) in files.iter_mut().enumerate() {
         let Some(metrics) = file.metrics.as_mut() else {
@@ -86,16 +89,9 @@ pub(super) fn build(files: &mut [Collected]) -> Metrics {
             if record.aggregate {
                 continue;
             }
-            let mut settings = file.configs[record.config as usize].clone();
-            let model = settings.remove(&SettingId::Model);
-            let scope = model.is_none().then(|| file.path.clone());
-            let group = groups
-                .entry(Key {
-                    model,
-                    scope,
-                    settings,
-                })
-                .or_default();
+            let has_model = configs[record.config as usize].contains_key(&SettingId::Model);
+            let scope = (!has_model).then_some(index);
+            let group = by_index.entry((record.config, scope)).or_default();
             group.files.insert(index);
             if record.failure.is_some() {
                 group.failed += 1;
@@ -111,9 +107,10 @@ pub(super) fn build(files: &mut [Collected]) -> Metrics {
         metrics.runs = runs;
         totals.runs += runs;
     }
+    let groups = keyed_groups(files, configs, by_index);
 
     let files: &[Collected] = files;
-    let value = |run: &RunRef, metric: MetricId| files[run.file].records[run.record].get(metric);
+    let value = |run: &RunRef, metric: MetricId| files[run.file].value(run.record, metric);
 
     let mut configurations = Vec::with_capacity(groups.len());
     let mut contenders: BTreeMap<MetricId, Vec<(Key, Summary)>> = BTreeMap::new();
@@ -200,6 +197,35 @@ pub(super) fn build(files: &mut [Collected]) -> Metrics {
         grids: grids(files, &groups),
         environment: environment(files),
     }
+}
+
+/// The groups under their [`Key`], in the order the JSON lists them. Two
+/// files may share a path (a zip can hold the same name twice); their runs
+/// pool, as they always did.
+fn keyed_groups(
+    files: &[Collected],
+    configs: &ConfigTable,
+    by_index: HashMap<(u32, Option<usize>), Group>,
+) -> BTreeMap<Key, Group> {
+    let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
+    for ((config, scope), group) in by_index {
+        let mut settings = configs[config as usize].clone();
+        let model = settings.remove(&SettingId::Model);
+        let key = Key {
+            model,
+            scope: scope.map(|file| files[file].path.clone()),
+            settings,
+        };
+        let pooled = groups.entry(key).or_default();
+        pooled.runs.extend(group.runs);
+        pooled.failed += group.failed;
+        pooled.files.extend(group.files);
+    }
+    // Runs in reading order, whatever order the map handed the groups over in.
+    for group in groups.values_mut() {
+        group.runs.sort_by_key(|run| (run.file, run.record));
+    }
+    groups
 }
 
 /// Paths of the files, in path order, up to [`GROUP_FILES_SHOWN`], and how
@@ -303,11 +329,7 @@ fn distributions(files: &[Collected], groups: &BTreeMap<Key, Group>) -> Vec<Dist
         for ((model, scope), runs) in &by_scope {
             let mut picked: Vec<(f64, RunRef)> = runs
                 .iter()
-                .filter_map(|run| {
-                    files[run.file].records[run.record]
-                        .get(metric)
-                        .map(|v| (v, *run))
-                })
+                .filter_map(|run| files[run.file].value(run.record, metric).map(|v| (v, *run)))
                 .collect();
             let Some(summary) = Summary::of(&picked.iter().map(|(v, _)| *v).collect::<Vec<_>>())
             else {
@@ -346,16 +368,15 @@ fn distributions(files: &[Collected], groups: &BTreeMap<Key, Group>) -> Vec<Dist
 
 fn point(files: &[Collected], run: RunRef, metric: MetricId, value: f64) -> Point {
     let file = &files[run.file];
-    let record = &file.records[run.record];
-    let source = record
-        .values
+    let source = file
+        .readings_of(run.record)
         .iter()
         .find(|v| v.metric == metric)
         .map(|v| file.sources[usize::from(v.source)].name.as_str());
     Point {
         value: stats::round(value),
         file: file.path.clone(),
-        at: Location::of(&record.at, file.format, source),
+        at: Location::of(&file.record_at(run.record), file.format, source),
     }
 }
 
@@ -385,7 +406,7 @@ fn grids(files: &[Collected], groups: &BTreeMap<Key, Group>) -> Vec<Grid> {
         let mean_of = |runs: &[RunRef], metric: MetricId| {
             let values: Vec<f64> = runs
                 .iter()
-                .filter_map(|r| files[r.file].records[r.record].get(metric))
+                .filter_map(|r| files[r.file].value(r.record, metric))
                 .collect();
             Summary::of(&values).map(|s| s.mean)
         };

@@ -154,20 +154,20 @@ pub fn parse_cell(text: &str) -> Option<(f64, Option<Unit>)> {
 
 /// Whether a cell holds no value at all.
 pub fn is_missing(text: &str) -> bool {
-    matches!(
-        text.trim().to_ascii_lowercase().as_str(),
-        "" | "none" | "null" | "nan" | "n/a" | "na" | "-"
-    )
+    is_one_of(text, &["", "none", "null", "nan", "n/a", "na", "-"])
+}
+
+/// Whether `text`, trimmed, is one of `words` (lower-case ASCII), ignoring
+/// ASCII case. Called for every cell, so it allocates nothing.
+pub fn is_one_of(text: &str, words: &[&str]) -> bool {
+    let text = text.trim();
+    words.iter().any(|word| text.eq_ignore_ascii_case(word))
 }
 
 /// Whether an error cell says "no error": empty, or a false flag or empty
 /// list some tools write there.
 pub fn is_no_error(text: &str) -> bool {
-    is_missing(text)
-        || matches!(
-            text.trim().to_ascii_lowercase().as_str(),
-            "false" | "0" | "[]" | "{}"
-        )
+    is_missing(text) || is_one_of(text, &["false", "0", "[]", "{}"])
 }
 
 /// The ways timestamps are written in benchmark artifacts.
