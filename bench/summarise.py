@@ -104,6 +104,14 @@ def proxy_lines(proxy):
         f"{a['p50_added_ms']:.3f} ms | <= 0.2 ms | {verdict(a['p50_added_ms'] <= 0.2)} |",
         f"| per-token one-way latency p99 | {d['p99']:.3f} ms | {p['p99']:.3f} ms | {a['p99_added_ms']:.3f} ms | | |",
     ]
+    if "companion_floor_first_line_ms" in lat:
+        floor = lat["companion_floor_first_line_ms"]
+        lines.append(f"| companion floor (no upstream), first line p50 / p99 | | "
+                     f"{floor['p50']:.3f} / {floor['p99']:.3f} ms | | | |")
+    if "companion_reported_ttft_ms" in lat:
+        own = lat["companion_reported_ttft_ms"]
+        lines.append(f"| companion's own TTFT (upstream leg) p50 / p99 | | "
+                     f"{own['p50']:.3f} / {own['p99']:.3f} ms | | | |")
     d, p = lat["direct"]["token_gap_ms"], lat["proxied"]["token_gap_ms"]
     lines += [
         f"| gap between tokens p50 / p99 (stand-in: 20 ms) | {d['p50']:.2f} / {d['p99']:.2f} ms | "
