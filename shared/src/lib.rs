@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod archive;
+pub mod charts;
 pub mod classify;
 pub mod content;
 pub mod folder;

@@ -7,6 +7,7 @@ mod file_table;
 mod generate_panel;
 mod llm_widgets;
 mod load;
+mod metrics_view;
 mod run_panel;
 mod share_panel;
 mod stream_client;

@@ -1,5 +1,5 @@
 //! The inventory of a loaded folder: headline numbers, directory coverage,
-//! counts per type, problems, and the file table.
+//! counts per type, problems, the metrics, and the file table.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::download;
 use crate::file_table::FileTable;
+use crate::metrics_view::MetricsView;
 use crate::run_panel::RunPanel;
 
 #[component]
@@ -59,6 +60,7 @@ pub fn InventoryView(inventory: Arc<Inventory>, elapsed_ms: f64) -> impl IntoVie
             </div>
             <Problems inventory=inventory.clone()/>
             <Junk inventory=inventory.clone()/>
+            <MetricsView inventory=inventory.clone()/>
             <FileTable inventory=inventory.clone()/>
         </section>
         <RunPanel inventory ingest_ms=elapsed_ms/>
@@ -66,7 +68,7 @@ pub fn InventoryView(inventory: Arc<Inventory>, elapsed_ms: f64) -> impl IntoVie
 }
 
 #[component]
-fn Card(label: &'static str, value: String, testid: &'static str) -> impl IntoView {
+pub(crate) fn Card(label: &'static str, value: String, testid: &'static str) -> impl IntoView {
     view! {
         <div class="card">
             <div class="card-label">{label}</div>
