@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::llm_widgets::{BackendPicker, LiveView, OptionsEditor, parse_options};
-use crate::stream_client::{StreamEnd, fetch_backends, stream_generation};
+use crate::stream_client::{StopHandle, StreamEnd, fetch_backends, stream_generation};
 
 #[component]
 pub fn GeneratePanel() -> impl IntoView {
@@ -23,7 +23,7 @@ pub fn GeneratePanel() -> impl IntoView {
     let live = RwSignal::new(LiveGeneration::default());
     let (running, set_running) = signal(false);
     let (form_error, set_form_error) = signal(None::<String>);
-    let controller = StoredValue::new_local(None::<web_sys::AbortController>);
+    let controller = StopHandle::new();
 
     let refresh = move || {
         spawn_local(async move {
@@ -60,11 +60,9 @@ pub fn GeneratePanel() -> impl IntoView {
             prompt: prompt.get_untracked(),
             options,
         };
-        let Ok(abort) = web_sys::AbortController::new() else {
+        let Some(signal_handle) = controller.arm() else {
             return;
         };
-        let signal_handle = abort.signal();
-        controller.set_value(Some(abort));
         live.set(LiveGeneration::default());
         set_running.set(true);
         spawn_local(async move {
@@ -80,21 +78,7 @@ pub fn GeneratePanel() -> impl IntoView {
             set_running.set(false);
         });
     };
-    let stop = move |_| {
-        controller.with_value(|c| {
-            if let Some(c) = c {
-                c.abort();
-            }
-        });
-    };
-    // Leaving the page (or this panel) stops the generation too.
-    on_cleanup(move || {
-        controller.with_value(|c| {
-            if let Some(c) = c {
-                c.abort();
-            }
-        });
-    });
+    let stop = move |_| controller.stop();
 
     view! {
         <section class="panel generate" data-testid="generate-panel">

@@ -23,7 +23,7 @@ use crate::download;
 use crate::llm_widgets::{BackendPicker, LiveView, OptionsEditor, parse_options};
 use crate::load::now_ms;
 use crate::share_panel::ShareControls;
-use crate::stream_client::{StreamEnd, fetch_backends, stream_generation};
+use crate::stream_client::{StopHandle, StreamEnd, fetch_backends, stream_generation};
 
 /// Generations over the companion's streaming API, all stopped by one signal.
 struct FetchClient {
@@ -94,7 +94,7 @@ pub fn RunPanel(inventory: Arc<Inventory>, ingest_ms: f64) -> impl IntoView {
     let (step_a, set_step_a) = signal(None::<Step>);
     let (step_b, set_step_b) = signal(None::<Step>);
     let (finished, set_finished) = signal(None::<Finished>);
-    let controller = StoredValue::new_local(None::<web_sys::AbortController>);
+    let controller = StopHandle::new();
 
     spawn_local(async move {
         let result = fetch_backends().await;
@@ -160,13 +160,10 @@ pub fn RunPanel(inventory: Arc<Inventory>, ingest_ms: f64) -> impl IntoView {
                 }
             };
             set_form_error.set(None);
-            let Ok(abort) = web_sys::AbortController::new() else {
+            let Some(signal) = controller.arm() else {
                 return;
             };
-            let client = FetchClient {
-                signal: abort.signal(),
-            };
-            controller.set_value(Some(abort));
+            let client = FetchClient { signal };
             set_running.set(true);
             set_finished.set(None);
             live_a.set(LiveGeneration::default());
@@ -205,20 +202,7 @@ pub fn RunPanel(inventory: Arc<Inventory>, ingest_ms: f64) -> impl IntoView {
             });
         }
     };
-    let stop = move |_| {
-        controller.with_value(|c| {
-            if let Some(c) = c {
-                c.abort();
-            }
-        });
-    };
-    on_cleanup(move || {
-        controller.with_value(|c| {
-            if let Some(c) = c {
-                c.abort();
-            }
-        });
-    });
+    let stop = move |_| controller.stop();
 
     let scenario_select = move |ev| {
         if let Ok(value) = Scenario::parse(&event_target_value(&ev)) {

@@ -6,8 +6,40 @@
 use chimera_shared::llm::backends::BackendStatus;
 use chimera_shared::llm::{GenerateRequest, LineSplitter, StreamEvent};
 use js_sys::{Reflect, Uint8Array};
+use leptos::prelude::{LocalStorage, SetValue, StoredValue, WithValue, on_cleanup};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+/// The Stop button's hold on the generations in flight. Stopping also
+/// happens when the component that made the handle goes away, so leaving the
+/// page never leaves a generation running.
+#[derive(Clone, Copy)]
+pub struct StopHandle(StoredValue<Option<web_sys::AbortController>, LocalStorage>);
+
+impl StopHandle {
+    /// Must be called while a component is being built (it registers cleanup).
+    pub fn new() -> Self {
+        let handle = Self(StoredValue::new_local(None));
+        on_cleanup(move || handle.stop());
+        handle
+    }
+
+    /// A fresh signal for the next run; Stop aborts it.
+    pub fn arm(&self) -> Option<web_sys::AbortSignal> {
+        let controller = web_sys::AbortController::new().ok()?;
+        let signal = controller.signal();
+        self.0.set_value(Some(controller));
+        Some(signal)
+    }
+
+    pub fn stop(&self) {
+        self.0.with_value(|controller| {
+            if let Some(controller) = controller {
+                controller.abort();
+            }
+        });
+    }
+}
 
 /// Fetches `GET /api/backends`.
 pub async fn fetch_backends() -> Result<Vec<BackendStatus>, String> {
