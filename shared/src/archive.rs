@@ -11,8 +11,11 @@ use zip::extra_fields::ExtraField;
 use zip::result::ZipError;
 
 use crate::classify::{self, FileType};
-use crate::inventory::{Content, Inventory, InventoryBuilder, Status};
+use crate::inventory::{Content, Inventory, InventoryBuilder};
 use crate::timestamp::{Modified, TimeSource};
+
+/// Encrypted entries are reported, never decrypted.
+const ENCRYPTED: &str = "encrypted entry; Chimera does not ask for passwords";
 
 /// Bounds on the work one archive may cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,11 +266,6 @@ fn read_entry(
     if let Some(message) = name_problem {
         builder.file_problem(&name, "name_encoding", message);
     }
-    let skip = |kind: &'static str, message: String| Content::Failed {
-        status: Status::Skipped,
-        kind,
-        message,
-    };
     if classify::is_os_junk(&name) {
         builder.add_file(&name, size, modified, Content::Verified);
         return;
@@ -277,27 +275,23 @@ fn read_entry(
             &name,
             size,
             modified,
-            skip("entry_limit", "past the entry limit; not read".into()),
+            Content::skipped("entry_limit", "past the entry limit; not read"),
         );
         return;
     }
     if overlapping.contains(&index) {
-        let message = "its data overlaps another entry's (zip-bomb construction); not read".into();
-        builder.add_file(&name, size, modified, skip("overlapping_entry", message));
-        return;
-    }
-    if encrypted {
-        let message = "encrypted entry; Chimera does not ask for passwords".into();
+        let message = "its data overlaps another entry's (zip-bomb construction); not read";
         builder.add_file(
             &name,
             size,
             modified,
-            Content::Failed {
-                status: Status::Error,
-                kind: "encrypted",
-                message,
-            },
+            Content::skipped("overlapping_entry", message),
         );
+        return;
+    }
+    if encrypted {
+        let message = ENCRYPTED;
+        builder.add_file(&name, size, modified, Content::error("encrypted", message));
         return;
     }
     if size > limits.max_entry_bytes {
@@ -306,7 +300,12 @@ fn read_entry(
             crate::inventory::human_bytes(size),
             crate::inventory::human_bytes(limits.max_entry_bytes)
         );
-        builder.add_file(&name, size, modified, skip("entry_too_large", message));
+        builder.add_file(
+            &name,
+            size,
+            modified,
+            Content::skipped("entry_too_large", message),
+        );
         return;
     }
     if size > limits.ratio_floor_bytes && size / compressed.max(1) > limits.max_ratio {
@@ -315,7 +314,12 @@ fn read_entry(
             size / compressed.max(1),
             limits.max_ratio
         );
-        builder.add_file(&name, size, modified, skip("compression_ratio", message));
+        builder.add_file(
+            &name,
+            size,
+            modified,
+            Content::skipped("compression_ratio", message),
+        );
         return;
     }
     if read_bytes.saturating_add(size) > limits.max_total_bytes {
@@ -333,7 +337,7 @@ fn read_entry(
             &name,
             size,
             modified,
-            skip("total_limit", "past the total size limit; not read".into()),
+            Content::skipped("total_limit", "past the total size limit; not read"),
         );
         return;
     }
@@ -342,26 +346,16 @@ fn read_entry(
         Ok(file) => file,
         Err(error) => {
             let (kind, message) = match &error {
-                ZipError::UnsupportedArchive(msg) if *msg == ZipError::PASSWORD_REQUIRED => (
-                    "encrypted",
-                    "encrypted entry; Chimera does not ask for passwords".to_string(),
-                ),
+                ZipError::UnsupportedArchive(msg) if *msg == ZipError::PASSWORD_REQUIRED => {
+                    ("encrypted", ENCRYPTED.to_string())
+                }
                 ZipError::CompressionMethodNotSupported(method) => (
                     "unsupported_compression",
                     format!("compression method {method} is not supported"),
                 ),
                 other => ("unreadable_entry", describe_zip_error(other)),
             };
-            builder.add_file(
-                &name,
-                size,
-                modified,
-                Content::Failed {
-                    status: Status::Error,
-                    kind,
-                    message,
-                },
-            );
+            builder.add_file(&name, size, modified, Content::error(kind, message));
             return;
         }
     };
@@ -387,11 +381,7 @@ fn read_entry(
                 &name,
                 size,
                 modified,
-                Content::Failed {
-                    status: Status::Error,
-                    kind: "size_mismatch",
-                    message,
-                },
+                Content::error("size_mismatch", message),
             );
         }
         Ok((n, data)) => {
@@ -404,16 +394,7 @@ fn read_entry(
         }
         Err(error) => {
             let (kind, message) = describe_read_error(&error);
-            builder.add_file(
-                &name,
-                size,
-                modified,
-                Content::Failed {
-                    status: Status::Error,
-                    kind,
-                    message,
-                },
-            );
+            builder.add_file(&name, size, modified, Content::error(kind, message));
         }
     }
 }
@@ -500,11 +481,7 @@ fn recover(source: &str, bytes: &[u8], limits: &Limits, why: &str) -> Option<Inv
         let content = match &file.content {
             Ok(Some(data)) => Content::Bytes(data),
             Ok(None) => Content::Verified,
-            Err((kind, message)) => Content::Failed {
-                status: Status::Error,
-                kind,
-                message: message.clone(),
-            },
+            Err((kind, message)) => Content::error(kind, message.clone()),
         };
         builder.add_file(&file.name, file.size, file.modified, content);
     }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::archive::Limits;
 use crate::classify::FileType;
-use crate::inventory::{Content, Inventory, InventoryBuilder, Status};
+use crate::inventory::{Content, Inventory, InventoryBuilder};
 use crate::timestamp::{Modified, TimeSource};
 
 /// Walks `root` (symbolic links are not followed) and inventories every file
@@ -51,17 +51,12 @@ pub fn inventory_folder(root: &Path, limits: Limits) -> std::io::Result<Inventor
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .and_then(|d| i64::try_from(d.as_secs()).ok())
             .map(|secs| Modified::exact(secs, TimeSource::FileSystem));
-        let skip = |kind: &'static str, message: &str| Content::Failed {
-            status: Status::Skipped,
-            kind,
-            message: message.to_owned(),
-        };
         if seen > limits.max_entries {
             builder.add_file(
                 &path,
                 size,
                 modified,
-                skip("entry_limit", "past the entry limit; not read"),
+                Content::skipped("entry_limit", "past the entry limit; not read"),
             );
             continue;
         }
@@ -74,7 +69,7 @@ pub fn inventory_folder(root: &Path, limits: Limits) -> std::io::Result<Inventor
                 &path,
                 size,
                 modified,
-                skip("entry_too_large", "above the per-file limit; not read"),
+                Content::skipped("entry_too_large", "above the per-file limit; not read"),
             );
             continue;
         }
@@ -83,7 +78,7 @@ pub fn inventory_folder(root: &Path, limits: Limits) -> std::io::Result<Inventor
                 &path,
                 size,
                 modified,
-                skip("total_limit", "past the total size limit; not read"),
+                Content::skipped("total_limit", "past the total size limit; not read"),
             );
             continue;
         }
@@ -98,11 +93,7 @@ pub fn inventory_folder(root: &Path, limits: Limits) -> std::io::Result<Inventor
                     &path,
                     size,
                     modified,
-                    Content::Failed {
-                        status: Status::Error,
-                        kind: "unreadable_entry",
-                        message,
-                    },
+                    Content::error("unreadable_entry", message),
                 );
             }
         }

@@ -156,6 +156,26 @@ pub enum Content<'a> {
     },
 }
 
+impl Content<'_> {
+    /// A file that could not be read or parsed.
+    pub fn error(kind: &'static str, message: impl Into<String>) -> Self {
+        Content::Failed {
+            status: Status::Error,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// A file left unread to stay within the limits.
+    pub fn skipped(kind: &'static str, message: impl Into<String>) -> Self {
+        Content::Failed {
+            status: Status::Skipped,
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
 /// Collects files one at a time, from any source, into an [`Inventory`].
 ///
 /// The zip reader, the folder walker and the page's folder picker all feed

@@ -114,11 +114,7 @@ pub async fn inventory_folder(
         if !parse {
             builder.add_file(path, size, modified, Content::Verified);
         } else if size > limits.max_entry_bytes || read_total + size > limits.max_total_bytes {
-            let failed = Content::Failed {
-                status: chimera_shared::inventory::Status::Skipped,
-                kind: "entry_too_large",
-                message: "above the size limits; not read".into(),
-            };
+            let failed = Content::skipped("entry_too_large", "above the size limits; not read");
             builder.add_file(path, size, modified, failed);
         } else {
             match read_file(file).await {
@@ -127,11 +123,8 @@ pub async fn inventory_folder(
                     builder.add_file(path, size, modified, Content::Bytes(&bytes));
                 }
                 Err(error) => {
-                    let failed = Content::Failed {
-                        status: chimera_shared::inventory::Status::Error,
-                        kind: "unreadable_entry",
-                        message: format!("could not read: {error}"),
-                    };
+                    let failed =
+                        Content::error("unreadable_entry", format!("could not read: {error}"));
                     builder.add_file(path, size, modified, failed);
                 }
             }
