@@ -2,7 +2,7 @@
 //! within explicit limits, so that a hostile or broken archive costs bounded
 //! time and memory and never hides the files that are fine.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::io::{self, Cursor, Read};
 use std::sync::Arc;
 
@@ -124,7 +124,7 @@ impl ZipScan {
                     next: 0,
                     total_entries: 0,
                     read_bytes: 0,
-                    overlapping: HashSet::new(),
+                    overlapping: HashSet::default(),
                     hit_total_limit: false,
                 })
             }
@@ -491,7 +491,7 @@ fn recover(source: &str, bytes: &[u8], limits: &Limits, why: &str) -> Option<Inv
 /// Entries whose compressed bytes overlap another entry's. An archive with
 /// none (the usual case) costs one check.
 fn find_overlaps(archive: &mut ZipArchive<Cursor<SharedBytes>>) -> HashSet<usize> {
-    let mut overlapping = HashSet::new();
+    let mut overlapping = HashSet::default();
     if !archive.has_overlapping_files().unwrap_or(false) {
         return overlapping;
     }

@@ -6,6 +6,7 @@ pub mod archive;
 pub mod charts;
 pub mod classify;
 pub mod content;
+pub mod csv_rows;
 pub mod folder;
 pub mod inventory;
 pub mod llm;

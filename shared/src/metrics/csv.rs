@@ -3,30 +3,24 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap as HashMap;
+
 use super::names::{EnvKind, Field, MetricId, SettingId, Unit};
 use super::record::{
     Extraction, Failure, FailureCause, Record, RecordAt, Settings, insert_json_setting,
     insert_setting, is_failed_status, is_false, mentions_failure,
 };
 use super::text;
+use crate::csv_rows::{Row, Rows};
 
 /// Extracts every data row of `text`. The first row is the header. Ragged
 /// rows are read as far as they go rather than refused, so one bad line of a
 /// long sweep costs that line only.
-///
-/// TODO: the csv crate builds its parser's state machine for every reader,
-/// and each CSV file is parsed twice (here and in `content::check`); about
-/// 6% of a 20,000-file folder's time. Reading it once with `csv_core`, one
-/// reused reader for every file, would remove both.
 pub fn extract(text: &str, extraction: &mut Extraction) {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut row = csv::StringRecord::new();
-    let headers: Vec<String> = match reader.read_record(&mut row) {
-        Ok(true) => row.iter().map(|h| h.trim().to_owned()).collect(),
-        _ => return,
+    let mut rows = Rows::new(text);
+    let headers: Vec<String> = match rows.next() {
+        Some(row) => row.iter().map(|h| h.trim().to_owned()).collect(),
+        None => return,
     };
     let columns = Columns::of(&headers, extraction);
     // Without a metric column the rows are still read, for what they say
@@ -35,19 +29,13 @@ pub fn extract(text: &str, extraction: &mut Extraction) {
     if extraction.has_metric_names && columns.metrics.iter().all(|c| c.aggregate) {
         extraction.mark_derived("its metric columns are all means (mean_, avg_, ...)");
     }
-    loop {
-        match reader.read_record(&mut row) {
-            Ok(true) => {}
-            Ok(false) => break,
-            // A malformed quote or similar: stop at the damage, keep what came before.
-            Err(_) => break,
-        }
+    let mut configs = ConfigCache::default();
+    while let Some(row) = rows.next() {
         if row.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
         extraction.data_rows += 1;
-        let line = row.position().map_or(0, csv::Position::line);
-        read_row(&row, line, &headers, &columns, extraction);
+        read_row(&row, &headers, &columns, &mut configs, extraction);
     }
 }
 
@@ -135,13 +123,85 @@ impl Columns {
     }
 }
 
+/// The settings index of rows already seen in a file, by the raw text of
+/// their setting cells: a sweep repeats a few dozen combinations over
+/// thousands of rows, and working out each row's settings anew (numbers
+/// parsed and printed back, JSON options parsed, the set hashed) was a large
+/// share of reading it. (A cache across files was tried: folders of random
+/// sweeps, whose rows never repeat, made it slower.)
+#[derive(Default)]
+struct ConfigCache {
+    key: String,
+    last: Option<(String, u32)>,
+    seen: HashMap<String, u32>,
+}
+
+impl ConfigCache {
+    /// The settings index of `row`, worked out only for cells not seen before.
+    fn config_of(&mut self, row: &Row<'_>, columns: &Columns, extraction: &mut Extraction) -> u32 {
+        // The key says which setting each cell holds, so that the same
+        // values under other headers never share an entry.
+        self.key.clear();
+        for &index in &columns.options {
+            self.key.push_str("options=");
+            self.key.push_str(row.get(index).unwrap_or(""));
+            self.key.push('\u{1f}');
+        }
+        for &(index, setting) in &columns.settings {
+            self.key.push_str(setting.id());
+            self.key.push('=');
+            self.key.push_str(row.get(index).unwrap_or(""));
+            self.key.push('\u{1f}');
+        }
+        if let Some((key, config)) = &self.last
+            && *key == self.key
+        {
+            return *config;
+        }
+        let config = match self.seen.get(&self.key) {
+            Some(config) => *config,
+            None => {
+                let settings = row_settings(row, columns, extraction);
+                let config = extraction.config(settings);
+                self.seen.insert(self.key.clone(), config);
+                config
+            }
+        };
+        self.last = Some((self.key.clone(), config));
+        config
+    }
+}
+
+fn row_settings(row: &Row<'_>, columns: &Columns, extraction: &mut Extraction) -> Settings {
+    let cell = |index: usize| row.get(index).unwrap_or("");
+    let mut settings = Settings::new();
+    for &index in &columns.options {
+        let raw = cell(index).trim();
+        if raw.starts_with('{')
+            && let Ok(serde_json::Value::Object(map)) = serde_json::from_str(raw)
+        {
+            for (key, value) in &map {
+                if let Some(Field::Setting(setting)) = extraction.names.classify(key) {
+                    insert_json_setting(&mut settings, setting, value);
+                }
+            }
+        }
+    }
+    // A column of its own wins over the same key inside `options`.
+    for &(index, setting) in &columns.settings {
+        insert_setting(&mut settings, setting, cell(index));
+    }
+    settings
+}
+
 fn read_row(
-    row: &csv::StringRecord,
-    line: u64,
+    row: &Row<'_>,
     headers: &[String],
     columns: &Columns,
+    configs: &mut ConfigCache,
     extraction: &mut Extraction,
 ) {
+    let line = row.line;
     let cell = |index: usize| row.get(index).unwrap_or("");
 
     for &index in &columns.timestamps {
@@ -157,6 +217,7 @@ fn read_row(
     }
 
     let mut record = Record::new(RecordAt::Line(u32::try_from(line).unwrap_or(u32::MAX)));
+    record.values.reserve_exact(columns.metrics.len());
     record.aggregate = columns.metrics.iter().all(|c| c.aggregate);
     for column in &columns.metrics {
         let Some((value, cell_unit)) = text::parse_cell(cell(column.index)) else {
@@ -181,30 +242,13 @@ fn read_row(
         record.push(column.metric, unit.to_canonical(value), source);
     }
 
-    let mut settings = Settings::new();
-    for &index in &columns.options {
-        let raw = cell(index).trim();
-        if raw.starts_with('{')
-            && let Ok(serde_json::Value::Object(map)) = serde_json::from_str(raw)
-        {
-            for (key, value) in &map {
-                if let Some(Field::Setting(setting)) = extraction.names.classify(key) {
-                    insert_json_setting(&mut settings, setting, value);
-                }
-            }
-        }
-    }
-    // A column of its own wins over the same key inside `options`.
-    for &(index, setting) in &columns.settings {
-        insert_setting(&mut settings, setting, cell(index));
-    }
-    record.config = extraction.config(settings);
+    record.config = configs.config_of(row, columns, extraction);
 
     record.failure = row_failure(row, columns);
     extraction.push(record);
 }
 
-fn row_failure(row: &csv::StringRecord, columns: &Columns) -> Option<Failure> {
+fn row_failure(row: &Row<'_>, columns: &Columns) -> Option<Failure> {
     let cell = |index: usize| row.get(index).unwrap_or("");
     for &index in &columns.errors {
         if !text::is_no_error(cell(index)) {

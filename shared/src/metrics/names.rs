@@ -9,7 +9,7 @@
 //! tables rather than substring tests keep `total_tokens`, `compile_time_s` or
 //! `min_ttft_s` from being mistaken for a run's measurement.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 

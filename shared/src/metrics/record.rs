@@ -2,7 +2,9 @@
 //! object, a Markdown line) holding canonical values with their provenance,
 //! the settings they ran with, and whether they failed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHasher};
 use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
@@ -92,7 +94,7 @@ impl std::ops::Index<usize> for ConfigTable {
 }
 
 fn settings_hash(settings: &Settings) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut hasher = FxHasher::default();
     settings.hash(&mut hasher);
     hasher.finish()
 }
@@ -397,9 +399,13 @@ pub fn insert_setting(settings: &mut Settings, setting: SettingId, raw: &str) {
         return;
     }
     let value = if setting.is_numeric() {
-        match text::parse_number(raw) {
-            Some(number) => format_number(number),
-            None => return,
+        if is_shortest_decimal(raw) {
+            raw.to_owned()
+        } else {
+            match text::parse_number(raw) {
+                Some(number) => format_number(number),
+                None => return,
+            }
         }
     } else {
         text::excerpt(raw, 120)
@@ -423,6 +429,22 @@ pub fn insert_json_setting(settings: &mut Settings, setting: SettingId, value: &
         }
         _ => {}
     }
+}
+
+/// Whether `raw` is already what [`format_number`] would print for it: a
+/// plain decimal of at most 15 digits with no sign, no leading zero before
+/// other digits and no trailing zero after the point. Such text names exactly
+/// one double, and no shorter text names it, so parsing and printing it back
+/// (most of the cost of reading a sweep's settings) would give it unchanged.
+fn is_shortest_decimal(raw: &str) -> bool {
+    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
+    let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    !whole.is_empty()
+        && all_digits(whole)
+        && all_digits(fraction)
+        && (whole == "0" || !whole.starts_with('0'))
+        && (raw.len() == whole.len() || (!fraction.is_empty() && !fraction.ends_with('0')))
+        && whole.len() + fraction.len() <= 15
 }
 
 /// `1024`, `0.2`, `999`: the shortest text that reads back as the number.
@@ -505,6 +527,46 @@ mod tests {
         );
         let source = extraction.records[0].values[2].source;
         assert_eq!(extraction.sources[usize::from(source)].unit, Unit::Computed);
+    }
+
+    #[test]
+    fn plain_decimals_are_kept_exactly_when_printing_them_would_not_change_them() {
+        let cases = [
+            "0",
+            "7",
+            "40",
+            "4096",
+            "0.2",
+            "0.94",
+            "1.5",
+            "123456789012345",
+            "0.00001",
+            "99.999999999999",
+            "40.00",
+            "1.0",
+            "007",
+            "0.",
+            ".5",
+            "-1",
+            "1e3",
+            "",
+            "1234567890123456",
+            "0.1234567890123456",
+            "10",
+            "100.25",
+        ];
+        for raw in cases {
+            if is_shortest_decimal(raw) {
+                let printed = text::parse_number(raw).map(format_number);
+                assert_eq!(printed.as_deref(), Some(raw), "{raw}");
+            }
+        }
+        for kept in ["0", "4096", "0.94", "123456789012345", "0.00001"] {
+            assert!(is_shortest_decimal(kept), "{kept}");
+        }
+        for printed in ["40.00", "1.0", "007", ".5", "1e3", "", "1234567890123456"] {
+            assert!(!is_shortest_decimal(printed), "{printed}");
+        }
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! the best configuration per metric with its margin against the noise, and
 //! the values the page's charts draw.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::names::{MetricId, SettingId};
 use super::record::{ConfigTable, Settings};
@@ -69,7 +71,7 @@ pub(super) fn build(files: &mut [Collected], configs: &ConfigTable) -> Metrics {
     // Runs are first gathered by the index of their settings (and, for an
     // unknown model, their file): building a [`Key`] with its strings per
     // run was most of this function's time on large folders.
-    let mut by_index: HashMap<(u32, Option<usize>), Group> = HashMap::new();
+    let mut by_index: HashMap<(u32, Option<usize>), Group> = HashMap::default();
     let mut totals = Totals::default();
     for (index, file) in files.iter_mut().enumerate() {
         let Some(metrics) = file.metrics.as_mut() else {
