@@ -20,6 +20,8 @@ pub struct Progress {
     pub label: String,
     pub done: usize,
     pub total: usize,
+    /// What `done` and `total` count: `entries` or `MB`.
+    pub unit: &'static str,
 }
 
 /// Reads a zip that is already in memory.
@@ -41,6 +43,7 @@ pub async fn inventory_zip_bytes(
             label: format!("Reading {name}"),
             done: scan.done_entries(),
             total,
+            unit: "entries",
         });
         if !keep_going {
             return Ok(None);
@@ -56,13 +59,65 @@ pub async fn inventory_zip_bytes(
 /// Reads a zip file the user picked or dropped.
 pub async fn inventory_zip_file(
     file: web_sys::File,
-    on_progress: impl FnMut(Progress) -> bool,
+    mut on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<Option<Arc<Inventory>>, String> {
     let name = file.name();
-    let bytes = read_file(&file)
+    let Some(bytes) = read_file_in_slices(&file, &name, &mut on_progress)
         .await
-        .map_err(|e| format!("{name}: could not read the file: {e}"))?;
+        .map_err(|e| format!("{name}: could not read the file: {e}"))?
+    else {
+        return Ok(None);
+    };
     inventory_zip_bytes(&name, bytes, on_progress).await
+}
+
+/// How much of a picked file is copied into the module's memory at a time.
+const READ_SLICE_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
+
+/// Copies a file into the module's memory a slice at a time. Reading it
+/// whole would hold a second copy of the file in the browser (the
+/// `ArrayBuffer`) until the garbage collector frees it: with a 50 MB zip,
+/// 50 MB more at the peak. `None` when a newer load took over.
+async fn read_file_in_slices(
+    file: &web_sys::File,
+    name: &str,
+    on_progress: &mut impl FnMut(Progress) -> bool,
+) -> Result<Option<Vec<u8>>, String> {
+    let size = file.size();
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(size as usize)
+        .map_err(|_| format!("not enough memory for {}", human_size(size)))?;
+    let mut start = 0.0;
+    while start < size {
+        let end = (start + READ_SLICE_BYTES).min(size);
+        let slice = file
+            .slice_with_f64_and_f64(start, end)
+            .map_err(|e| js_error(&e))?;
+        let buffer = JsFuture::from(slice.array_buffer())
+            .await
+            .map_err(|e| js_error(&e))?;
+        let chunk = Uint8Array::new(&buffer);
+        let at = bytes.len();
+        bytes.resize(at + chunk.length() as usize, 0);
+        chunk.copy_to(&mut bytes[at..]);
+        start = end;
+        if size > READ_SLICE_BYTES
+            && !on_progress(Progress {
+                label: format!("Copying {name} into the page"),
+                done: (start / 1024.0 / 1024.0) as usize,
+                total: (size / 1024.0 / 1024.0).ceil() as usize,
+                unit: "MB",
+            })
+        {
+            return Ok(None);
+        }
+    }
+    Ok(Some(bytes))
+}
+
+fn human_size(bytes: f64) -> String {
+    chimera_shared::inventory::human_bytes(bytes as u64)
 }
 
 /// Fetches a zip from the companion (the bundled example) and reads it.
@@ -134,6 +189,7 @@ pub async fn inventory_folder(
                 label: format!("Reading {folder}/"),
                 done: index + 1,
                 total,
+                unit: "entries",
             }) {
                 return Ok(None);
             }
@@ -145,6 +201,7 @@ pub async fn inventory_folder(
         label: format!("Reading {folder}/"),
         done: total,
         total,
+        unit: "entries",
     });
     Ok(Some(Arc::new(builder.finish())))
 }

@@ -14,6 +14,15 @@ use crate::run_panel::RunPanel;
 
 #[component]
 pub fn InventoryView(inventory: Arc<Inventory>, elapsed_ms: f64) -> impl IntoView {
+    view! {
+        <InventorySummary inventory=inventory.clone() elapsed_ms/>
+        <RunPanel inventory ingest_ms=elapsed_ms/>
+    }
+}
+
+/// Everything the inventory says, without the agents' panel.
+#[component]
+pub fn InventorySummary(inventory: Arc<Inventory>, elapsed_ms: f64) -> impl IntoView {
     let latest = inventory.latest_modified().map_or_else(
         || "unknown".to_string(),
         |(at, zoneless)| {
@@ -61,9 +70,8 @@ pub fn InventoryView(inventory: Arc<Inventory>, elapsed_ms: f64) -> impl IntoVie
             <Problems inventory=inventory.clone()/>
             <Junk inventory=inventory.clone()/>
             <MetricsView inventory=inventory.clone()/>
-            <FileTable inventory=inventory.clone()/>
+            <FileTable inventory/>
         </section>
-        <RunPanel inventory ingest_ms=elapsed_ms/>
     }
 }
 
