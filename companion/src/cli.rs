@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use chimera_shared::archive::{Limits, inventory_zip};
+use chimera_shared::archive::{Limits, inventory_zip_path};
 use chimera_shared::folder::inventory_folder;
 use clap::{Args, Parser, Subcommand};
 
@@ -237,12 +237,12 @@ pub fn read_inventory(path: &Path) -> Result<chimera_shared::Inventory, String> 
         return inventory_folder(path, Limits::default())
             .map_err(|e| format!("cannot read {}: {e}", path.display()));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    inventory_zip(&name, bytes, Limits::default()).map_err(|e| format!("{e}: {}", path.display()))
+    inventory_zip_path(&name, path, Limits::default())
+        .map_err(|e| format!("{e}: {}", path.display()))
 }
 
 pub(crate) fn init_logging() {

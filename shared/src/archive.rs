@@ -1,10 +1,18 @@
-//! Reads a zip archive held in memory into an [`Inventory`], entry by entry,
-//! within explicit limits, so that a hostile or broken archive costs bounded
-//! time and memory and never hides the files that are fine.
+//! Reads a zip archive into an [`Inventory`], entry by entry, within
+//! explicit limits, so that a hostile or broken archive costs bounded time
+//! and memory and never hides the files that are fine.
+//!
+//! The archive is either wholly in memory ([`ZipScan::open`]) or loaded a
+//! window at a time ([`ZipScan::open_windowed`]): its central directory
+//! first, then the bytes of the next few megabytes of entries, which the
+//! caller fetches (the page from the picked `File`, the CLI from disk) when
+//! [`ZipScan::wanted`] asks for them. Windowed, memory stays bounded by the
+//! window, not the archive.
 
 use rustc_hash::FxHashSet as HashSet;
-use std::io::{self, Cursor, Read};
-use std::sync::Arc;
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
 
 use zip::ZipArchive;
 use zip::extra_fields::ExtraField;
@@ -53,26 +61,97 @@ pub enum ArchiveError {
     NotZip(String),
     #[error("the zip archive is damaged and no entry could be recovered: {0}")]
     Damaged(String),
+    #[error("the file could not be read: {0}")]
+    Unreadable(String),
 }
 
-/// The archive's bytes, shared so that a failed open can still hand them to
-/// the recovery scan without a copy.
-#[derive(Clone)]
-struct SharedBytes(Arc<Vec<u8>>);
+/// A local header is 30 bytes plus the name plus an extra field of up to
+/// 65,535 bytes whose length only the local header says; a data descriptor
+/// of up to 24 bytes may follow the data. A window holding an entry's
+/// header, name and data plus this much holds all of it.
+const LOCAL_SLACK: u64 = 30 + 65_535 + 24;
 
-impl AsRef<[u8]> for SharedBytes {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
+/// The archive's bytes as the zip reader sees them: all of them, or the
+/// pieces loaded so far (the central directory at the end, and a window of
+/// entries). Reading outside the loaded pieces fails with an error that
+/// names the offset, never with wrong bytes.
+struct ArchiveBytes {
+    len: u64,
+    pos: u64,
+    /// Shared with the [`ZipScan`], which swaps the window in and out.
+    pieces: Pieces,
+}
+
+/// Loaded stretches of the archive, by offset.
+type Pieces = Arc<Mutex<Vec<(u64, Arc<Vec<u8>>)>>>;
+
+impl ArchiveBytes {
+    fn new(len: u64, first: (u64, Arc<Vec<u8>>)) -> Self {
+        ArchiveBytes {
+            len,
+            pos: 0,
+            pieces: Arc::new(Mutex::new(vec![first])),
+        }
+    }
+}
+
+impl Read for ArchiveBytes {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() || self.pos >= self.len {
+            return Ok(0);
+        }
+        let pieces = self.pieces.lock().unwrap_or_else(|e| e.into_inner());
+        let available = pieces.iter().find_map(|(start, bytes)| {
+            let offset = usize::try_from(self.pos.checked_sub(*start)?).ok()?;
+            (offset < bytes.len()).then(|| &bytes[offset..])
+        });
+        let Some(available) = available else {
+            return Err(io::Error::other(format!(
+                "byte {} of the archive was not loaded",
+                self.pos
+            )));
+        };
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        drop(pieces);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for ArchiveBytes {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(at) => Some(at),
+            SeekFrom::End(delta) => self.len.checked_add_signed(delta),
+            SeekFrom::Current(delta) => self.pos.checked_add_signed(delta),
+        };
+        let target = target.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the archive's start",
+            )
+        })?;
+        self.pos = target;
+        Ok(target)
     }
 }
 
 /// An archive being read, a few entries at a time so that a page can show
 /// progress and stay responsive between steps.
 pub struct ZipScan {
-    archive: Option<ZipArchive<Cursor<SharedBytes>>>,
+    archive: Option<ZipArchive<ArchiveBytes>>,
+    /// The archive's length and loaded pieces, as its reader sees them.
+    len: u64,
+    pieces: Option<Pieces>,
     builder: InventoryBuilder,
     limits: Limits,
     next: usize,
+    /// Entries before this one have their bytes loaded (all of them when the
+    /// archive is wholly in memory).
+    loaded_until: usize,
+    /// The entries and bytes [`Self::wanted`] last asked for.
+    pending: Option<(usize, Range<u64>)>,
     total_entries: usize,
     read_bytes: u64,
     overlapping: HashSet<usize>,
@@ -99,6 +178,59 @@ pub fn inventory_zip(
     Ok(scan.finish())
 }
 
+/// How much of an archive's end is read first, for its central directory;
+/// read again four times longer until the directory fits.
+pub const FIRST_TAIL_BYTES: u64 = 4 << 20;
+
+/// How much of an archive is loaded at a time when reading it in windows.
+pub const WINDOW_BYTES: u64 = 2 << 20;
+
+/// Reads a zip file from disk a window at a time, so memory stays bounded
+/// by the window rather than the file. Falls back to reading it whole when
+/// it does not open that way, to recover what it can and say what is wrong.
+pub fn inventory_zip_path(
+    source: &str,
+    path: &std::path::Path,
+    limits: Limits,
+) -> Result<Inventory, ArchiveError> {
+    use std::fs::File;
+    let io_error = |e: io::Error| ArchiveError::Unreadable(e.to_string());
+    let mut file = File::open(path).map_err(io_error)?;
+    let len = file.metadata().map_err(io_error)?.len();
+    let read_range = |file: &mut File, range: Range<u64>| -> io::Result<Vec<u8>> {
+        let mut bytes = vec![0; usize::try_from(range.end - range.start).unwrap_or(0)];
+        file.seek(SeekFrom::Start(range.start))?;
+        file.read_exact(&mut bytes)?;
+        Ok(bytes)
+    };
+    let mut tail = FIRST_TAIL_BYTES.min(len);
+    let scan = loop {
+        let bytes = read_range(&mut file, len - tail..len).map_err(io_error)?;
+        if tail == len {
+            // The whole file: read it as such, with recovery.
+            break ZipScan::open(source, bytes, limits)?;
+        }
+        if let Some(scan) = ZipScan::open_windowed(source, len, bytes, limits) {
+            break scan;
+        }
+        tail = tail.saturating_mul(4).min(len);
+    };
+    let mut scan = scan;
+    loop {
+        if let Some(range) = scan.wanted(WINDOW_BYTES) {
+            match read_range(&mut file, range.clone()) {
+                Ok(bytes) => scan.provide(range.start, bytes),
+                // The rest is listed as unreadable by `finish`.
+                Err(_) => break,
+            }
+        }
+        if !scan.step(usize::MAX) {
+            break;
+        }
+    }
+    Ok(scan.finish())
+}
+
 impl ZipScan {
     /// Opens the archive and reads its central directory. Fails only when no
     /// entry at all can be had; a damaged directory is recovered from by
@@ -110,18 +242,29 @@ impl ZipScan {
         if let Some(what) = not_a_zip(&bytes) {
             return Err(ArchiveError::NotZip(what));
         }
-        let bytes = SharedBytes(Arc::new(bytes));
-        match ZipArchive::new(Cursor::new(bytes.clone())) {
-            Ok(archive) => Ok(Self::from_archive(source, archive, limits)),
+        let bytes = Arc::new(bytes);
+        let len = bytes.len() as u64;
+        let reader = ArchiveBytes::new(len, (0, bytes.clone()));
+        let pieces = reader.pieces.clone();
+        match ZipArchive::new(reader) {
+            Ok(archive) => {
+                let mut scan = Self::from_archive(source, archive, pieces, limits);
+                scan.loaded_until = scan.total_entries;
+                Ok(scan)
+            }
             Err(error) => {
                 let why = describe_zip_error(&error);
                 let builder =
-                    recover(source, &bytes.0, &limits, &why).ok_or(ArchiveError::Damaged(why))?;
+                    recover(source, &bytes, &limits, &why).ok_or(ArchiveError::Damaged(why))?;
                 Ok(Self {
                     archive: None,
+                    len,
+                    pieces: None,
                     builder,
                     limits,
                     next: 0,
+                    loaded_until: 0,
+                    pending: None,
                     total_entries: 0,
                     read_bytes: 0,
                     overlapping: HashSet::default(),
@@ -131,11 +274,93 @@ impl ZipScan {
         }
     }
 
+    /// Opens an archive of `len` bytes from its last bytes, `tail` (which
+    /// start at `len - tail.len()`): they must hold the central directory.
+    /// Entries are then read as the caller provides their bytes (see
+    /// [`Self::wanted`]). `None` when the archive cannot be opened this way
+    /// (the central directory is not within `tail`, or is damaged, or the
+    /// file is not a zip): the caller tries a longer tail, or reads the
+    /// whole file with [`Self::open`], which recovers what it can and names
+    /// what is wrong.
+    pub fn open_windowed(source: &str, len: u64, tail: Vec<u8>, limits: Limits) -> Option<Self> {
+        let start = len.checked_sub(tail.len() as u64)?;
+        let reader = ArchiveBytes::new(len, (start, Arc::new(tail)));
+        let pieces = reader.pieces.clone();
+        let archive = ZipArchive::new(reader).ok()?;
+        Some(Self::from_archive(source, archive, pieces, limits))
+    }
+
+    /// The bytes the next entries need, about `budget` of them (more when
+    /// one entry alone needs more), or `None` when they are loaded or no
+    /// entries are left. Pass them to [`Self::provide`].
+    pub fn wanted(&mut self, budget: u64) -> Option<Range<u64>> {
+        if self.next < self.loaded_until || self.next >= self.total_entries {
+            return None;
+        }
+        let archive = self.archive.as_ref()?;
+        let len = self.len;
+        let mut range: Option<Range<u64>> = None;
+        let mut end_index = self.next;
+        while end_index < self.total_entries {
+            let Ok(entry) = archive.by_index_data(end_index) else {
+                end_index += 1;
+                continue;
+            };
+            let start = entry.header_start().min(len);
+            let end = start
+                .saturating_add(entry.name_raw().len() as u64)
+                .saturating_add(entry.compressed_size())
+                .saturating_add(LOCAL_SLACK)
+                .min(len);
+            let grown = match &range {
+                Some(r) => r.start.min(start)..r.end.max(end),
+                None => start..end,
+            };
+            if range.is_some() && grown.end - grown.start > budget {
+                break;
+            }
+            range = Some(grown);
+            end_index += 1;
+        }
+        let range = range.unwrap_or(len..len);
+        self.pending = Some((end_index, range.clone()));
+        Some(range)
+    }
+
+    /// The bytes [`Self::wanted`] asked for, starting at `start`. They
+    /// replace the previous window.
+    pub fn provide(&mut self, start: u64, bytes: Vec<u8>) {
+        let Some(pieces) = &self.pieces else {
+            return;
+        };
+        let mut pieces = pieces.lock().unwrap_or_else(|e| e.into_inner());
+        // The central directory was parsed when the archive was opened: the
+        // tail it came from is not needed any more, nor the last window.
+        pieces.clear();
+        pieces.push((start, Arc::new(bytes)));
+        drop(pieces);
+        match self.pending.take() {
+            Some((end_index, wanted)) if wanted.start == start => {
+                self.loaded_until = end_index;
+            }
+            // Bytes other than those asked for: read one entry, which fails
+            // with "not loaded" if they do not hold it.
+            _ => self.loaded_until = self.next + 1,
+        }
+    }
+
     fn from_archive(
         source: &str,
-        mut archive: ZipArchive<Cursor<SharedBytes>>,
+        archive: ZipArchive<ArchiveBytes>,
+        pieces: Pieces,
         limits: Limits,
     ) -> Self {
+        let len = pieces
+            .lock()
+            .map(|p| p.iter().map(|(start, b)| start + b.len() as u64).max())
+            .ok()
+            .flatten()
+            .unwrap_or(0);
         let total_entries = archive.len();
         let names: Vec<String> = (0..total_entries)
             .filter_map(|i| {
@@ -148,7 +373,15 @@ impl ZipScan {
             .collect();
         let root = classify::wrapping_folder(names.iter().map(String::as_str));
         let mut builder = InventoryBuilder::new(source, root);
-        let overlapping = find_overlaps(&mut archive);
+        let text_files = names
+            .iter()
+            .filter(|name| FileType::of_path(name) != FileType::Other)
+            .count();
+        builder.reserve(
+            names.len().min(limits.max_entries),
+            text_files.min(limits.max_entries),
+        );
+        let overlapping = find_overlaps(&archive);
         if !overlapping.is_empty() {
             builder.archive_problem(
                 "overlapping_entries",
@@ -170,9 +403,13 @@ impl ZipScan {
         }
         Self {
             archive: Some(archive),
+            len,
+            pieces: Some(pieces),
             builder,
             limits,
             next: 0,
+            loaded_until: 0,
+            pending: None,
             total_entries,
             read_bytes: 0,
             overlapping,
@@ -195,13 +432,16 @@ impl ZipScan {
         self.read_bytes
     }
 
-    /// Handles up to `max_entries` entries; returns whether any remain.
+    /// Handles up to `max_entries` entries whose bytes are loaded; returns
+    /// whether any entries remain (windowed, ask [`Self::wanted`] what to
+    /// load for them).
     pub fn step(&mut self, max_entries: usize) -> bool {
         let Some(archive) = self.archive.as_mut() else {
             return false;
         };
         let end = self
-            .total_entries
+            .loaded_until
+            .min(self.total_entries)
             .min(self.next.saturating_add(max_entries));
         while self.next < end {
             let index = self.next;
@@ -219,20 +459,27 @@ impl ZipScan {
         self.next < self.total_entries
     }
 
+    /// The inventory. Entries whose bytes were never provided are listed
+    /// as unreadable.
     pub fn finish(mut self) -> Inventory {
+        self.loaded_until = self.total_entries;
         while self.step(usize::MAX) {}
         // The archive's bytes are no longer needed: free them before the
         // cross-file work, whose peak is the inventory's.
         let ZipScan {
-            archive, builder, ..
+            archive,
+            pieces,
+            builder,
+            ..
         } = self;
         drop(archive);
+        drop(pieces);
         builder.finish()
     }
 }
 
 fn read_entry(
-    archive: &mut ZipArchive<Cursor<SharedBytes>>,
+    archive: &mut ZipArchive<ArchiveBytes>,
     index: usize,
     builder: &mut InventoryBuilder,
     limits: &Limits,
@@ -241,16 +488,30 @@ fn read_entry(
     hit_total_limit: &mut bool,
 ) {
     // The raw view reads the local header but decompresses nothing.
-    let entry = match archive.by_index_raw(index) {
-        Ok(entry) => entry,
-        Err(error) => {
-            let what = describe_zip_error(&error);
-            builder.archive_problem(
+    // Reading the local header first, apart, lets a failure fall back on
+    // the central directory (the header's position is remembered, so the
+    // second call reads nothing more).
+    if let Err(error) = archive.by_index_raw(index).map(drop) {
+        let what = describe_zip_error(&error);
+        // The central directory still says what the file is.
+        match archive.by_index_data(index) {
+            Ok(entry) if !entry.is_dir() => {
+                let (name, _) = decode_name(entry.name_raw());
+                let modified = best_modified(std::iter::empty(), entry.last_modified());
+                let message = format!("its local header could not be read: {what}");
+                let failed = Content::error("unreadable_entry", message);
+                builder.add_file(&name, entry.size(), modified, failed);
+            }
+            Ok(_) => {}
+            Err(_) => builder.archive_problem(
                 "unreadable_entry",
                 format!("entry #{index} could not be read: {what}"),
-            );
-            return;
+            ),
         }
+        return;
+    }
+    let Ok(entry) = archive.by_index_raw(index) else {
+        return;
     };
     let (name, name_problem) = decode_name(entry.name_raw());
     if entry.is_dir() || name.ends_with('/') {
@@ -488,18 +749,21 @@ fn recover(source: &str, bytes: &[u8], limits: &Limits, why: &str) -> Option<Inv
     Some(builder)
 }
 
-/// Entries whose compressed bytes overlap another entry's. An archive with
-/// none (the usual case) costs one check.
-fn find_overlaps(archive: &mut ZipArchive<Cursor<SharedBytes>>) -> HashSet<usize> {
+/// Entries whose compressed bytes overlap another entry's, from the central
+/// directory alone (a windowed archive has not loaded the local headers).
+/// An entry's data is taken to start right after its local header and name
+/// with no extra field: in a well-formed archive the next entry's header
+/// still starts at or after that entry's data ends, so only entries that
+/// really share bytes are caught.
+fn find_overlaps(archive: &ZipArchive<ArchiveBytes>) -> HashSet<usize> {
     let mut overlapping = HashSet::default();
-    if !archive.has_overlapping_files().unwrap_or(false) {
-        return overlapping;
-    }
     let mut ranges: Vec<(u64, u64, usize)> = Vec::with_capacity(archive.len());
     for index in 0..archive.len() {
-        if let Ok(file) = archive.by_index_raw(index) {
-            let start = file.data_start().unwrap_or_else(|| file.header_start());
-            ranges.push((start, start + file.compressed_size(), index));
+        if let Ok(file) = archive.by_index_data(index) {
+            let start = file
+                .header_start()
+                .saturating_add(30 + file.name_raw().len() as u64);
+            ranges.push((start, start.saturating_add(file.compressed_size()), index));
         }
     }
     ranges.sort_unstable();

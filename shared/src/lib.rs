@@ -15,6 +15,6 @@ pub mod metrics;
 pub mod snapshot;
 pub mod timestamp;
 
-pub use archive::{ArchiveError, Limits, ZipScan, inventory_zip};
+pub use archive::{ArchiveError, Limits, ZipScan, inventory_zip, inventory_zip_path};
 pub use inventory::{Inventory, InventoryBuilder};
 pub use metrics::{Finding, Metrics};

@@ -5,7 +5,7 @@ mod support;
 
 use std::io::{Cursor, Write};
 
-use chimera_shared::archive::{ArchiveError, Limits, inventory_zip};
+use chimera_shared::archive::{ArchiveError, Limits, ZipScan, inventory_zip};
 use chimera_shared::inventory::{Inventory, Status};
 use support::*;
 use zip::write::SimpleFileOptions;
@@ -422,6 +422,89 @@ fn the_scan_can_run_in_small_steps() {
     }
     assert!(steps >= 10);
     assert_eq!(scan.finish(), read(example_zip()));
+}
+
+/// Reads `bytes` the way the page reads a picked file: the last `tail`
+/// bytes first, then each window the scan asks for, `budget` bytes or so.
+fn read_windowed(bytes: &[u8], tail: usize, budget: u64) -> Option<Inventory> {
+    let len = bytes.len();
+    let tail = bytes[len - tail.min(len)..].to_vec();
+    let mut scan = ZipScan::open_windowed("test.zip", len as u64, tail, Limits::default())?;
+    loop {
+        if let Some(range) = scan.wanted(budget) {
+            let window = bytes[range.start as usize..range.end as usize].to_vec();
+            scan.provide(range.start, window);
+        }
+        if !scan.step(7) {
+            break;
+        }
+    }
+    Some(scan.finish())
+}
+
+#[test]
+fn reading_in_windows_gives_the_same_inventory() {
+    let example = example_zip();
+    let whole = read(example.clone());
+    // Windows far smaller than the archive: the example takes dozens of them.
+    let windowed =
+        read_windowed(&example, 64 << 10, 4 << 10).expect("the directory is in the tail");
+    assert_eq!(windowed.to_json(), whole.to_json());
+
+    let broken = zip_of(&[
+        ("reports/bad.json", b"{\n  \"a\": 1\n  \"b\": 2\n}"),
+        ("reports/ragged.csv", b"a,b\n1,2\n3\n"),
+        ("reports/good.json", b"{\"ok\": true}"),
+    ]);
+    let windowed = read_windowed(&broken, broken.len(), 1).expect("opens");
+    assert_eq!(windowed, read(broken));
+}
+
+#[test]
+fn a_tail_without_the_whole_central_directory_does_not_open() {
+    let example = example_zip();
+    assert!(read_windowed(&example, 100, 1 << 20).is_none());
+    assert!(read_windowed(b"not a zip at all", 16, 1 << 20).is_none());
+}
+
+#[test]
+fn zip_bombs_are_caught_when_reading_in_windows_too() {
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
+    writer.start_file("reports/kernel.csv", options).unwrap();
+    writer.write_all(&vec![b'1'; 10_000]).unwrap();
+    for i in 0..20 {
+        writer
+            .shallow_copy_file("reports/kernel.csv", &format!("reports/copy{i}.csv"))
+            .unwrap();
+    }
+    let bytes = writer.finish().unwrap().into_inner();
+    let inventory = read_windowed(&bytes, bytes.len(), 1 << 20).expect("opens");
+    assert!(problem_kinds(&inventory).contains(&"overlapping_entries"));
+    assert!(
+        inventory
+            .entries
+            .iter()
+            .all(|e| e.status == Status::Skipped)
+    );
+}
+
+#[test]
+fn entries_whose_bytes_never_came_are_unreadable_not_lost() {
+    let example = example_zip();
+    let tail = example[example.len() - (64 << 10)..].to_vec();
+    let scan =
+        ZipScan::open_windowed("test.zip", example.len() as u64, tail, Limits::default()).unwrap();
+    let inventory = scan.finish();
+    assert_eq!(inventory.files, 107);
+    assert!(
+        inventory
+            .problems
+            .iter()
+            .any(|p| p.message.contains("was not loaded")),
+        "{:?}",
+        inventory.problems.first()
+    );
 }
 
 #[test]

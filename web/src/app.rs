@@ -73,7 +73,6 @@ fn Workbench() -> impl IntoView {
             label: "Opening…".into(),
             done: 0,
             total: 0,
-            unit: "entries",
         }));
         spawn_local(async move {
             let started = load::now_ms();
@@ -239,7 +238,7 @@ fn ProgressBar(progress: Progress) -> impl IntoView {
     view! {
         <div class="progress" data-testid="progress">
             <div class="progress-label">
-                {progress.label.clone()} " — " {progress.done} " of " {progress.total} " " {progress.unit}
+                {progress.label.clone()} " — " {progress.done} " of " {progress.total} " entries"
             </div>
             <progress max="100" value=format!("{percent:.0}")></progress>
         </div>

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chimera_shared::archive::{Limits, ZipScan};
+use chimera_shared::archive::{FIRST_TAIL_BYTES, Limits, WINDOW_BYTES, ZipScan};
 use chimera_shared::classify::{self, FileType};
 use chimera_shared::inventory::{Content, Inventory, InventoryBuilder};
 use chimera_shared::timestamp::{Modified, TimeSource};
@@ -20,30 +20,50 @@ pub struct Progress {
     pub label: String,
     pub done: usize,
     pub total: usize,
-    /// What `done` and `total` count: `entries` or `MB`.
-    pub unit: &'static str,
 }
 
 /// Reads a zip that is already in memory.
 pub async fn inventory_zip_bytes(
     name: &str,
     bytes: Vec<u8>,
+    on_progress: impl FnMut(Progress) -> bool,
+) -> Result<Option<Arc<Inventory>>, String> {
+    let scan = ZipScan::open(name, bytes, Limits::default()).map_err(|e| format!("{name}: {e}"))?;
+    run_scan(name, scan, None, on_progress).await
+}
+
+/// Steps through a scan a slice of time at a time, loading the windows of
+/// `file` it asks for when it is windowed.
+async fn run_scan(
+    name: &str,
+    mut scan: ZipScan,
+    file: Option<&web_sys::File>,
     mut on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<Option<Arc<Inventory>>, String> {
-    let mut scan =
-        ZipScan::open(name, bytes, Limits::default()).map_err(|e| format!("{name}: {e}"))?;
     let total = scan.total_entries();
     loop {
+        if let (Some(file), Some(range)) = (file, scan.wanted(WINDOW_BYTES)) {
+            // A window that cannot be read leaves its entries unloaded:
+            // `finish` lists them as unreadable, and the rest stands.
+            match read_slice(file, range.start as f64, range.end as f64).await {
+                Ok(bytes) => scan.provide(range.start, bytes),
+                Err(_) => break,
+            }
+        }
         let started = now_ms();
         let mut more = true;
         while more && now_ms() - started < SLICE_MS {
+            let before = scan.done_entries();
             more = scan.step(64);
+            if scan.done_entries() == before {
+                // Waiting for the next window.
+                break;
+            }
         }
         let keep_going = on_progress(Progress {
             label: format!("Reading {name}"),
             done: scan.done_entries(),
             total,
-            unit: "entries",
         });
         if !keep_going {
             return Ok(None);
@@ -56,68 +76,98 @@ pub async fn inventory_zip_bytes(
     Ok(Some(Arc::new(scan.finish())))
 }
 
-/// Reads a zip file the user picked or dropped.
+/// Reads a zip file the user picked or dropped: its end first, for the
+/// central directory, then a window of entries at a time, so the page holds
+/// a few megabytes of the file rather than all of it. A file that does not
+/// open that way (damaged, or not a zip) is read whole, to recover what can
+/// be and say what is wrong.
 pub async fn inventory_zip_file(
     file: web_sys::File,
     mut on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<Option<Arc<Inventory>>, String> {
     let name = file.name();
-    let Some(bytes) = read_file_in_slices(&file, &name, &mut on_progress)
-        .await
-        .map_err(|e| format!("{name}: could not read the file: {e}"))?
-    else {
-        return Ok(None);
-    };
-    inventory_zip_bytes(&name, bytes, on_progress).await
-}
-
-/// How much of a picked file is copied into the module's memory at a time.
-const READ_SLICE_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
-
-/// Copies a file into the module's memory a slice at a time. Reading it
-/// whole would hold a second copy of the file in the browser (the
-/// `ArrayBuffer`) until the garbage collector frees it: with a 50 MB zip,
-/// 50 MB more at the peak. `None` when a newer load took over.
-async fn read_file_in_slices(
-    file: &web_sys::File,
-    name: &str,
-    on_progress: &mut impl FnMut(Progress) -> bool,
-) -> Result<Option<Vec<u8>>, String> {
-    let size = file.size();
-    let mut bytes = Vec::new();
-    bytes
-        .try_reserve_exact(size as usize)
-        .map_err(|_| format!("not enough memory for {}", human_size(size)))?;
-    let mut start = 0.0;
-    while start < size {
-        let end = (start + READ_SLICE_BYTES).min(size);
-        let slice = file
-            .slice_with_f64_and_f64(start, end)
-            .map_err(|e| js_error(&e))?;
-        let buffer = JsFuture::from(slice.array_buffer())
+    let unreadable = |e: String| format!("{name}: could not read the file: {e}");
+    let len = file.size() as u64;
+    let mut tail = FIRST_TAIL_BYTES.min(len);
+    let scan = loop {
+        let bytes = read_slice(&file, (len - tail) as f64, len as f64)
             .await
-            .map_err(|e| js_error(&e))?;
-        let chunk = Uint8Array::new(&buffer);
-        let at = bytes.len();
-        bytes.resize(at + chunk.length() as usize, 0);
-        chunk.copy_to(&mut bytes[at..]);
-        start = end;
-        if size > READ_SLICE_BYTES
-            && !on_progress(Progress {
-                label: format!("Copying {name} into the page"),
-                done: (start / 1024.0 / 1024.0) as usize,
-                total: (size / 1024.0 / 1024.0).ceil() as usize,
-                unit: "MB",
-            })
-        {
+            .map_err(unreadable)?;
+        if tail == len {
+            return inventory_zip_bytes(&name, bytes, on_progress).await;
+        }
+        if let Some(scan) = ZipScan::open_windowed(&name, len, bytes, Limits::default()) {
+            break scan;
+        }
+        if !on_progress(Progress {
+            label: format!("Looking for the contents of {name}"),
+            done: 0,
+            total: 0,
+        }) {
             return Ok(None);
         }
-    }
-    Ok(Some(bytes))
+        tail = tail.saturating_mul(4).min(len);
+    };
+    run_scan(&name, scan, Some(&file), on_progress).await
 }
 
-fn human_size(bytes: f64) -> String {
-    chimera_shared::inventory::human_bytes(bytes as u64)
+/// Size of the buffer a file's bytes pass through on their way into the
+/// module's memory.
+const SCRATCH_BYTES: u32 = 1 << 20;
+
+thread_local! {
+    /// The buffer [`read_slice`] reads through, reused from call to call.
+    /// A fresh `ArrayBuffer` per window (what `Blob.arrayBuffer()` gives)
+    /// stays allocated until the garbage collector runs, which it rarely
+    /// does while the module works: a 50 MB zip left tens of megabytes of
+    /// them behind.
+    static SCRATCH: std::cell::RefCell<Option<Uint8Array>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Bytes `start..end` of a file, copied into the module's memory through
+/// one reused buffer (a "bring your own buffer" stream reader).
+async fn read_slice(file: &web_sys::File, start: f64, end: f64) -> Result<Vec<u8>, String> {
+    let slice = file
+        .slice_with_f64_and_f64(start, end)
+        .map_err(|e| js_error(&e))?;
+    let reader =
+        web_sys::ReadableStreamByobReader::new(&slice.stream()).map_err(|e| js_error(&e))?;
+    let wanted = (end - start).max(0.0) as usize;
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(wanted)
+        .map_err(|_| "not enough memory".to_string())?;
+    let mut scratch = SCRATCH
+        .with(|s| s.borrow_mut().take())
+        .unwrap_or_else(|| Uint8Array::new_with_length(SCRATCH_BYTES));
+    let result = loop {
+        // The read takes the buffer over and hands it back, filled, as `value`.
+        let view = Uint8Array::new(&scratch.buffer());
+        let read = match JsFuture::from(reader.read_with_array_buffer_view(&view)).await {
+            Ok(read) => read,
+            Err(e) => break Err(js_error(&e)),
+        };
+        let done = js_sys::Reflect::get(&read, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        let value = js_sys::Reflect::get(&read, &"value".into())
+            .ok()
+            .and_then(|v| v.dyn_into::<Uint8Array>().ok());
+        let Some(value) = value else {
+            break Err("the file could not be read".into());
+        };
+        scratch = Uint8Array::new(&value.buffer());
+        if done {
+            break Ok(());
+        }
+        let at = bytes.len();
+        bytes.resize(at + value.length() as usize, 0);
+        value.copy_to(&mut bytes[at..]);
+    };
+    reader.release_lock();
+    SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
+    result.map(|()| bytes)
 }
 
 /// Fetches a zip from the companion (the bundled example) and reads it.
@@ -189,7 +239,6 @@ pub async fn inventory_folder(
                 label: format!("Reading {folder}/"),
                 done: index + 1,
                 total,
-                unit: "entries",
             }) {
                 return Ok(None);
             }
@@ -201,7 +250,6 @@ pub async fn inventory_folder(
         label: format!("Reading {folder}/"),
         done: total,
         total,
-        unit: "entries",
     });
     Ok(Some(Arc::new(builder.finish())))
 }

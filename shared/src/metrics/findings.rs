@@ -103,7 +103,7 @@ fn plural(count: usize, one: &str, many: &str) -> String {
 /// Files whose runs are counted: read, not derived, not a duplicate.
 fn counted(files: &[Collected]) -> impl Iterator<Item = (&Collected, &super::FileMetrics)> {
     files.iter().filter_map(|file| {
-        let metrics = file.metrics.as_ref()?;
+        let metrics = file.metrics.as_deref()?;
         (!metrics.derived && metrics.duplicate_of.is_none()).then_some((file, metrics))
     })
 }
@@ -211,19 +211,17 @@ fn failures(files: &[Collected], out: &mut Vec<Finding>) {
     let mut examples: Vec<String> = Vec::new();
     for (file, _) in counted(files) {
         let mut example_here = false;
-        for record in &file.records {
-            if let Some(failure) = &record.failure {
-                let entry = by_cause.entry(failure.cause).or_default();
-                entry.0 += 1;
-                entry.1.insert(file.path.clone());
-                if failure.cause != FailureCause::AllZero
-                    && !example_here
-                    && examples.len() < 3
-                    && !examples.contains(&failure.detail)
-                {
-                    examples.push(failure.detail.clone());
-                    example_here = true;
-                }
+        for failure in &file.failures {
+            let entry = by_cause.entry(failure.cause).or_default();
+            entry.0 += 1;
+            entry.1.insert(file.path.clone());
+            if failure.cause != FailureCause::AllZero
+                && !example_here
+                && examples.len() < 3
+                && !examples.contains(&failure.detail)
+            {
+                examples.push(failure.detail.clone());
+                example_here = true;
             }
         }
     }

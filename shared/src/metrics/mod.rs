@@ -398,7 +398,8 @@ struct Kept {
     first: u32,
     count: u32,
     aggregate: bool,
-    failure: Option<Box<record::Failure>>,
+    /// A failed run; what failed is in [`Collected::failures`].
+    failed: bool,
 }
 
 /// [`RecordAt`] of a kept record. A JSON path lives in
@@ -443,7 +444,9 @@ impl Collected {
 struct Collected {
     path: String,
     format: FileType,
-    metrics: Option<FileMetrics>,
+    /// Boxed: this is kept for every file, so its size is paid 20,000 times
+    /// in a large folder, and only files with values have one.
+    metrics: Option<Box<FileMetrics>>,
     /// Size and FNV-1a hash of the bytes: identical copies are duplicates.
     content: (usize, u64),
     /// Hash of the successful values in order, when there are enough of them
@@ -459,6 +462,8 @@ struct Collected {
     readings: Vec<record::Reading>,
     /// The kept records' JSON paths, one after the other.
     json_paths: String,
+    /// The failures of the kept records, in record order.
+    failures: Vec<record::Failure>,
     /// Where the records' values were read from; empty with the records.
     sources: Vec<record::Source>,
     /// The records were dropped at the memory cap.
@@ -473,6 +478,11 @@ struct Collected {
 impl MetricsCollector {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Makes room for up to `files` more files.
+    pub fn reserve(&mut self, files: usize) {
+        self.files.reserve_exact(files);
     }
 
     /// Reads one file's bytes. Whatever goes wrong inside the file stays
@@ -512,6 +522,7 @@ impl MetricsCollector {
         let mut records = Vec::new();
         let mut readings = Vec::new();
         let mut json_paths = String::new();
+        let mut failures = Vec::new();
         if keep && !truncated {
             self.retained_values += values;
             records.reserve_exact(extraction.records.len());
@@ -559,8 +570,9 @@ impl MetricsCollector {
                     first,
                     count: u32::try_from(record.values.len()).unwrap_or(u32::MAX),
                     aggregate: record.aggregate,
-                    failure: record.failure.map(Box::new),
+                    failed: record.failure.is_some(),
                 });
+                failures.extend(record.failure);
             }
         }
         let sources = if records.is_empty() {
@@ -571,13 +583,14 @@ impl MetricsCollector {
         self.files.push(Collected {
             path: path.to_owned(),
             format: file_type,
-            metrics,
+            metrics: metrics.map(Box::new),
             content: (bytes.len(), fnv1a(bytes)),
             fingerprint,
             richness,
             records,
             readings,
             json_paths,
+            failures,
             sources,
             truncated,
             has_metric_names: extraction.has_metric_names,
@@ -593,8 +606,17 @@ impl MetricsCollector {
     pub fn finish(mut self, context: &findings::Context<'_>) -> (Metrics, Vec<Finding>) {
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
         mark_duplicates(&mut self.files);
-        let metrics = report::build(&mut self.files, &self.configs);
+        let mut metrics = report::build(&mut self.files, &self.configs);
         let findings = findings::lint(&self.files, &metrics, context);
+        // The records are done with: free them before the per-file entries
+        // are moved out.
+        for file in &mut self.files {
+            file.records = Vec::new();
+            file.readings = Vec::new();
+            file.json_paths = String::new();
+            file.failures = Vec::new();
+        }
+        report::take_file_metrics(&mut self.files, &mut metrics);
         (metrics, findings)
     }
 }
