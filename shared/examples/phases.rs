@@ -80,8 +80,24 @@ fn main() {
     while scan.step(64) {}
     println!("scan (all entries):  {:>7.0} ms", ms(started));
     let started = Instant::now();
-    let inventory = scan.finish();
-    println!("finish (cross-file): {:>7.0} ms", ms(started));
+    let mut finishing = scan.finishing();
+    println!("finishing (totals):  {:>7.0} ms", ms(started));
+    let mut steps = Vec::new();
+    loop {
+        let step = Instant::now();
+        let done = finishing.step();
+        steps.push(format!("{:.0}", ms(step)));
+        if done {
+            break;
+        }
+    }
+    let inventory = finishing.inventory();
+    println!(
+        "finish (cross-file): {:>7.0} ms in {} steps (ms each: {})",
+        ms(started),
+        steps.len(),
+        steps.join(" ")
+    );
     let started = Instant::now();
     let json = inventory.to_json();
     println!(

@@ -19,7 +19,7 @@ use zip::extra_fields::ExtraField;
 use zip::result::ZipError;
 
 use crate::classify::{self, FileType};
-use crate::inventory::{Content, Inventory, InventoryBuilder};
+use crate::inventory::{Content, Finishing, Inventory, InventoryBuilder};
 use crate::timestamp::{Modified, TimeSource};
 
 /// Encrypted entries are reported, never decrypted.
@@ -461,7 +461,13 @@ impl ZipScan {
 
     /// The inventory. Entries whose bytes were never provided are listed
     /// as unreadable.
-    pub fn finish(mut self) -> Inventory {
+    pub fn finish(self) -> Inventory {
+        self.finishing().inventory()
+    }
+
+    /// Like [`Self::finish`], with the cross-file work left to be done a
+    /// step at a time ([`Finishing::step`]).
+    pub fn finishing(mut self) -> Finishing {
         self.loaded_until = self.total_entries;
         while self.step(usize::MAX) {}
         // The archive's bytes are no longer needed: free them before the
@@ -474,7 +480,7 @@ impl ZipScan {
         } = self;
         drop(archive);
         drop(pieces);
-        builder.finish()
+        builder.finishing()
     }
 }
 

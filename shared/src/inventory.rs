@@ -309,7 +309,16 @@ impl InventoryBuilder {
         self.entries.push((entry, modified));
     }
 
-    pub fn finish(mut self) -> Inventory {
+    /// The inventory, in one go.
+    pub fn finish(self) -> Inventory {
+        let mut finishing = self.finishing();
+        while !finishing.step() {}
+        finishing.inventory()
+    }
+
+    /// The inventory's totals now, and its cross-file metric work to be
+    /// done a step at a time.
+    pub fn finishing(mut self) -> Finishing {
         self.entries.sort_by(|a, b| a.0.path.cmp(&b.0.path));
         self.junk.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -355,25 +364,52 @@ impl InventoryBuilder {
             .iter()
             .filter_map(|(entry, modified)| Some((entry.path.clone(), (*modified)?)))
             .collect();
-        let (metrics, findings) = self.metrics.finish(&metrics::findings::Context {
-            directories: &directories,
-            problems: &self.problems,
-            modified: &modified,
-        });
-
-        Inventory {
-            source: self.source,
-            root: self.root,
-            files: self.entries.len() as u64,
-            bytes,
-            by_type,
-            directories,
-            entries: self.entries.into_iter().map(|(entry, _)| entry).collect(),
-            problems: self.problems,
-            junk: self.junk,
-            metrics,
-            findings,
+        Finishing {
+            inventory: Inventory {
+                source: self.source,
+                root: self.root,
+                files: self.entries.len() as u64,
+                bytes,
+                by_type,
+                directories,
+                entries: self.entries.into_iter().map(|(entry, _)| entry).collect(),
+                problems: self.problems,
+                junk: self.junk,
+                metrics: Metrics::default(),
+                findings: Vec::new(),
+            },
+            modified,
+            metrics: self.metrics.finishing(),
         }
+    }
+}
+
+/// An inventory whose cross-file metric work (statistics, the lint) is
+/// still being done, a step at a time so a page stays responsive.
+#[derive(Debug)]
+pub struct Finishing {
+    inventory: Inventory,
+    modified: BTreeMap<String, Modified>,
+    metrics: metrics::Finishing,
+}
+
+impl Finishing {
+    /// Does the next bounded piece of work; `true` once all is done.
+    pub fn step(&mut self) -> bool {
+        self.metrics.step(&metrics::findings::Context {
+            directories: &self.inventory.directories,
+            problems: &self.inventory.problems,
+            modified: &self.modified,
+        })
+    }
+
+    /// The inventory (with the metric work finished first if need be).
+    pub fn inventory(mut self) -> Inventory {
+        while !self.step() {}
+        let (metrics, findings) = self.metrics.result();
+        self.inventory.metrics = metrics;
+        self.inventory.findings = findings;
+        self.inventory
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chimera_shared::archive::{FIRST_TAIL_BYTES, Limits, WINDOW_BYTES, ZipScan};
 use chimera_shared::classify::{self, FileType};
-use chimera_shared::inventory::{Content, Inventory, InventoryBuilder};
+use chimera_shared::inventory::{Content, Finishing, Inventory, InventoryBuilder};
 use chimera_shared::timestamp::{Modified, TimeSource};
 use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
@@ -54,7 +54,10 @@ async fn run_scan(
         let mut more = true;
         while more && now_ms() - started < SLICE_MS {
             let before = scan.done_entries();
-            more = scan.step(64);
+            // One entry at a time: a few large files in a row (a sweep of
+            // thousands of rows, a profiler capture) took 200 ms in one go
+            // when entries went 64 at a time.
+            more = scan.step(1);
             if scan.done_entries() == before {
                 // Waiting for the next window.
                 break;
@@ -73,7 +76,36 @@ async fn run_scan(
         }
         yield_to_browser().await;
     }
-    Ok(Some(Arc::new(scan.finish())))
+    finish_in_steps(name, scan.finishing(), total, on_progress).await
+}
+
+/// The cross-file work, a slice at a time too: on a large folder it takes
+/// several hundred milliseconds.
+async fn finish_in_steps(
+    name: &str,
+    mut finishing: Finishing,
+    total: usize,
+    mut on_progress: impl FnMut(Progress) -> bool,
+) -> Result<Option<Arc<Inventory>>, String> {
+    loop {
+        let started = now_ms();
+        let mut done = false;
+        while !done && now_ms() - started < SLICE_MS {
+            done = finishing.step();
+        }
+        if done {
+            break;
+        }
+        if !on_progress(Progress {
+            label: format!("Working out the statistics of {name}"),
+            done: total,
+            total,
+        }) {
+            return Ok(None);
+        }
+        yield_to_browser().await;
+    }
+    Ok(Some(Arc::new(finishing.inventory())))
 }
 
 /// Reads a zip file the user picked or dropped: its end first, for the
@@ -251,7 +283,7 @@ pub async fn inventory_folder(
         done: total,
         total,
     });
-    Ok(Some(Arc::new(builder.finish())))
+    finish_in_steps(&folder, builder.finishing(), total, on_progress).await
 }
 
 fn relative_path(file: &web_sys::File) -> String {

@@ -57,22 +57,34 @@ pub struct Context<'a> {
     pub modified: &'a BTreeMap<String, Modified>,
 }
 
-pub(super) fn lint(files: &[Collected], metrics: &Metrics, context: &Context<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    missing_folders(context, &mut out);
-    wrong_content(context, &mut out);
-    csv_without_metrics(files, &mut out);
-    runs_without(files, &mut out);
-    failures(files, &mut out);
-    mixed_units(files, &mut out);
-    assumed_units(files, &mut out);
-    mixed_timestamps(files, &mut out);
-    stale(files, context, &mut out);
-    environment(metrics, &mut out);
-    duplicates_and_derived(files, &mut out);
-    small_samples(metrics, &mut out);
-    truncated(files, &mut out);
-    out
+/// How many parts [`lint_part`] has.
+pub(super) const LINT_PARTS: usize = 13;
+
+/// One part of the lint, `0..LINT_PARTS`, in the order the findings are
+/// listed: run one at a time, none holds a page for long.
+pub(super) fn lint_part(
+    part: usize,
+    files: &[Collected],
+    metrics: &Metrics,
+    context: &Context<'_>,
+    out: &mut Vec<Finding>,
+) {
+    match part {
+        0 => missing_folders(context, out),
+        1 => wrong_content(context, out),
+        2 => csv_without_metrics(files, out),
+        3 => runs_without(files, out),
+        4 => failures(files, out),
+        5 => mixed_units(files, out),
+        6 => assumed_units(files, out),
+        7 => mixed_timestamps(files, out),
+        8 => stale(files, context, out),
+        9 => environment(metrics, out),
+        10 => duplicates_and_derived(files, out),
+        11 => small_samples(metrics, out),
+        12 => truncated(files, out),
+        _ => {}
+    }
 }
 
 fn finding(

@@ -86,82 +86,198 @@ struct Group {
     files: BTreeSet<usize>,
 }
 
-pub(super) fn build(files: &mut [Collected], configs: &ConfigTable) -> Metrics {
-    // Runs are first gathered by the index of their settings (and, for an
-    // unknown model, their file): building a [`Key`] with its strings per
-    // run was most of this function's time on large folders.
-    let mut by_index: HashMap<(u32, Option<usize>), Group> = HashMap::default();
-    let mut totals = Totals::default();
-    for (index, file) in files.iter_mut().enumerate() {
-        let Some(metrics) = file.metrics.as_mut() else {
-            continue;
-        };
-        totals.files_with_metrics += 1;
-        if metrics.derived {
-            totals.derived_files += 1;
-            continue;
-        }
-        if metrics.duplicate_of.is_some() {
-            totals.duplicate_files += 1;
-            continue;
-        }
-        let mut runs = 0;
-        for (record_index, record) in file.records.iter().enumerate() {
-            if record.aggregate {
+/// How many runs one step of [`ReportBuild`] reads for the configurations'
+/// statistics: about 20 ms of work natively, under 100 ms in a page.
+const RUNS_PER_STEP: usize = 40_000;
+
+/// The cross-file statistics, built a bounded piece at a time
+/// ([`Self::step`]) so that a page can paint and answer input between
+/// pieces; the same pieces in the same order whether stepped or not, so the
+/// result never depends on how it was driven.
+pub(super) struct ReportBuild {
+    totals: Totals,
+    groups: BTreeMap<Key, Group>,
+    stage: Stage,
+    configurations: Vec<Configuration>,
+    contenders: BTreeMap<MetricId, Vec<(Key, Summary)>>,
+    best: Vec<Best>,
+    distributions: Vec<Distribution>,
+    grids: Vec<Grid>,
+}
+
+enum Stage {
+    /// Statistics of the groups from this index on.
+    Configurations(usize),
+    Best,
+    /// Runs per model (or file, for an unknown model), and the next of the
+    /// distributions to draw from them: each model's TTFT, then each
+    /// model's throughput.
+    Distributions(Vec<(Scope, Vec<RunRef>)>, usize),
+    Grids,
+    Done,
+}
+
+impl ReportBuild {
+    /// Groups every counted run by its configuration: one pass over the
+    /// records, recording each file's count of runs as it goes.
+    pub(super) fn start(files: &mut [Collected], configs: &ConfigTable) -> ReportBuild {
+        // Runs are first gathered by the index of their settings (and, for an
+        // unknown model, their file): building a [`Key`] with its strings per
+        // run was most of this function's time on large folders.
+        let mut by_index: HashMap<(u32, Option<usize>), Group> = HashMap::default();
+        let mut totals = Totals::default();
+        for (index, file) in files.iter_mut().enumerate() {
+            let Some(metrics) = file.metrics.as_mut() else {
+                continue;
+            };
+            totals.files_with_metrics += 1;
+            if metrics.derived {
+                totals.derived_files += 1;
                 continue;
             }
-            let has_model = configs[record.config as usize].contains_key(&SettingId::Model);
-            let scope = (!has_model).then_some(index);
-            let group = by_index.entry((record.config, scope)).or_default();
-            group.files.insert(index);
-            if record.failed {
-                group.failed += 1;
-                totals.failed_runs += 1;
-            } else {
-                group.runs.push(RunRef::new(index, record_index));
-                runs += 1;
+            if metrics.duplicate_of.is_some() {
+                totals.duplicate_files += 1;
+                continue;
             }
-        }
-        metrics.runs = runs;
-        totals.runs += runs;
-    }
-    let groups = keyed_groups(files, configs, by_index);
-
-    let files: &[Collected] = files;
-    let value = |run: &RunRef, metric: MetricId| files[run.file()].value(run.record(), metric);
-
-    let mut configurations = Vec::with_capacity(groups.len());
-    let mut contenders: BTreeMap<MetricId, Vec<(Key, Summary)>> = BTreeMap::new();
-    for (key, group) in &groups {
-        let mut stats_by_metric = BTreeMap::new();
-        for metric in MetricId::ALL {
-            let values: Vec<f64> = group.runs.iter().filter_map(|r| value(r, metric)).collect();
-            if let Some(summary) = Summary::of(&values) {
-                if matches!(metric, MetricId::TokensPerSecond | MetricId::TtftMs) {
-                    contenders
-                        .entry(metric)
-                        .or_default()
-                        .push((key.clone(), summary.clone()));
+            let mut runs = 0;
+            for (record_index, record) in file.records.iter().enumerate() {
+                if record.aggregate {
+                    continue;
                 }
-                stats_by_metric.insert(metric, summary);
+                let has_model = configs[record.config as usize].contains_key(&SettingId::Model);
+                let scope = (!has_model).then_some(index);
+                let group = by_index.entry((record.config, scope)).or_default();
+                group.files.insert(index);
+                if record.failed {
+                    group.failed += 1;
+                    totals.failed_runs += 1;
+                } else {
+                    group.runs.push(RunRef::new(index, record_index));
+                    runs += 1;
+                }
             }
+            metrics.runs = runs;
+            totals.runs += runs;
         }
-        let (shown, more_files) = file_names(files, &group.files);
-        configurations.push(Configuration {
-            label: key.label(),
-            model: key.model.clone(),
-            scope: key.scope.clone(),
-            settings: key.settings.clone(),
-            runs: group.runs.len() as u64,
-            failed: group.failed,
-            files: shown,
-            more_files,
-            stats: stats_by_metric,
-        });
+        let groups = keyed_groups(files, configs, by_index);
+        ReportBuild {
+            totals,
+            configurations: Vec::with_capacity(groups.len()),
+            groups,
+            stage: Stage::Configurations(0),
+            contenders: BTreeMap::new(),
+            best: Vec::new(),
+            distributions: Vec::new(),
+            grids: Vec::new(),
+        }
     }
 
+    /// Does the next piece of work; `true` once everything is done.
+    pub(super) fn step(&mut self, files: &[Collected]) -> bool {
+        let stage = std::mem::replace(&mut self.stage, Stage::Done);
+        self.stage = match stage {
+            Stage::Configurations(next) => self.configurations_from(files, next),
+            Stage::Best => {
+                self.best = best_configurations(&self.contenders);
+                Stage::Distributions(runs_by_scope(&self.groups), 0)
+            }
+            Stage::Distributions(scopes, next) => {
+                let metric = DISTRIBUTED[next / scopes.len().max(1)];
+                if let Some(((model, scope), runs)) = scopes.get(next % scopes.len().max(1))
+                    && let Some(distribution) = distribution(files, metric, model, scope, runs)
+                {
+                    self.distributions.push(distribution);
+                }
+                if next + 1 >= scopes.len() * DISTRIBUTED.len() {
+                    Stage::Grids
+                } else {
+                    Stage::Distributions(scopes, next + 1)
+                }
+            }
+            Stage::Grids => {
+                self.grids = grids(files, &self.groups);
+                Stage::Done
+            }
+            Stage::Done => return true,
+        };
+        false
+    }
+
+    /// The statistics of the groups from `next` on, until about
+    /// [`RUNS_PER_STEP`] runs were read.
+    fn configurations_from(&mut self, files: &[Collected], next: usize) -> Stage {
+        let value = |run: &RunRef, metric: MetricId| files[run.file()].value(run.record(), metric);
+        let mut read = 0;
+        let mut index = next;
+        for (key, group) in self.groups.iter().skip(next) {
+            if read >= RUNS_PER_STEP {
+                break;
+            }
+            index += 1;
+            read += group.runs.len();
+            let mut stats_by_metric = BTreeMap::new();
+            for metric in MetricId::ALL {
+                let values: Vec<f64> = group.runs.iter().filter_map(|r| value(r, metric)).collect();
+                if let Some(summary) = Summary::of(&values) {
+                    if matches!(metric, MetricId::TokensPerSecond | MetricId::TtftMs) {
+                        self.contenders
+                            .entry(metric)
+                            .or_default()
+                            .push((key.clone(), summary.clone()));
+                    }
+                    stats_by_metric.insert(metric, summary);
+                }
+            }
+            let (shown, more_files) = file_names(files, &group.files);
+            self.configurations.push(Configuration {
+                label: key.label(),
+                model: key.model.clone(),
+                scope: key.scope.clone(),
+                settings: key.settings.clone(),
+                runs: group.runs.len() as u64,
+                failed: group.failed,
+                files: shown,
+                more_files,
+                stats: stats_by_metric,
+            });
+        }
+        if index >= self.groups.len() {
+            Stage::Best
+        } else {
+            Stage::Configurations(index)
+        }
+    }
+
+    /// The statistics, once [`Self::step`] has said they are all done
+    /// (finishing any left first).
+    pub(super) fn finish(mut self, files: &[Collected]) -> Metrics {
+        while !self.step(files) {}
+        let file_detail = if self.totals.files_with_metrics > DETAILED_FILES {
+            FileDetail::Brief
+        } else {
+            FileDetail::Full
+        };
+        Metrics {
+            totals: self.totals,
+            file_detail,
+            // Moved in from `files` by `take_file_metrics` once the lint is done.
+            files: Vec::new(),
+            configurations: self.configurations,
+            best: self.best,
+            distributions: self.distributions,
+            grids: self.grids,
+            environment: environment(files),
+        }
+    }
+}
+
+/// The metrics whose values per model are drawn, in the JSON's order.
+const DISTRIBUTED: [MetricId; 2] = [MetricId::TtftMs, MetricId::TokensPerSecond];
+
+/// The best configuration by each metric, overall and per model.
+fn best_configurations(contenders: &BTreeMap<MetricId, Vec<(Key, Summary)>>) -> Vec<Best> {
     let mut best = Vec::new();
-    for (metric, candidates) in &contenders {
+    for (metric, candidates) in contenders {
         best.extend(best_of(*metric, None, candidates));
         let mut by_scope: BTreeMap<Scope, Vec<(Key, Summary)>> = BTreeMap::new();
         for (key, summary) in candidates {
@@ -181,23 +297,7 @@ pub(super) fn build(files: &mut [Collected], configs: &ConfigTable) -> Metrics {
             }
         }
     }
-
-    let file_detail = if totals.files_with_metrics > DETAILED_FILES {
-        FileDetail::Brief
-    } else {
-        FileDetail::Full
-    };
-    Metrics {
-        totals,
-        file_detail,
-        // Moved in from `files` by `take_file_metrics` once the lint is done.
-        files: Vec::new(),
-        configurations,
-        best,
-        distributions: distributions(files, &groups),
-        grids: grids(files, &groups),
-        environment: environment(files),
-    }
+    best
 }
 
 /// The groups under their [`Key`], in the order the JSON lists them. Two
@@ -317,7 +417,8 @@ fn best_of(
     })
 }
 
-fn distributions(files: &[Collected], groups: &BTreeMap<Key, Group>) -> Vec<Distribution> {
+/// Every counted run, by the model (or file) it is compared within.
+fn runs_by_scope(groups: &BTreeMap<Key, Group>) -> Vec<(Scope, Vec<RunRef>)> {
     let mut by_scope: BTreeMap<Scope, Vec<RunRef>> = BTreeMap::new();
     for (key, group) in groups {
         by_scope
@@ -325,50 +426,53 @@ fn distributions(files: &[Collected], groups: &BTreeMap<Key, Group>) -> Vec<Dist
             .or_default()
             .extend(group.runs.iter().copied());
     }
-    let mut out = Vec::new();
-    for metric in [MetricId::TtftMs, MetricId::TokensPerSecond] {
-        for ((model, scope), runs) in &by_scope {
-            let mut picked: Vec<(f64, RunRef)> = runs
-                .iter()
-                .filter_map(|run| {
-                    files[run.file()]
-                        .value(run.record(), metric)
-                        .map(|v| (v, *run))
-                })
-                .collect();
-            let Some(summary) = Summary::of(&picked.iter().map(|(v, _)| *v).collect::<Vec<_>>())
-            else {
-                continue;
-            };
-            picked.sort_by(|a, b| {
-                a.0.total_cmp(&b.0)
-                    .then(a.1.file().cmp(&b.1.file()))
-                    .then(a.1.record().cmp(&b.1.record()))
-            });
-            let sampled = picked.len() > MAX_POINTS;
-            let chosen: Vec<&(f64, RunRef)> = if sampled {
-                let last = picked.len() - 1;
-                (0..MAX_POINTS)
-                    .map(|i| &picked[i * last / (MAX_POINTS - 1)])
-                    .collect()
-            } else {
-                picked.iter().collect()
-            };
-            let values = chosen
-                .into_iter()
-                .map(|(value, run)| point(files, *run, metric, *value))
-                .collect();
-            out.push(Distribution {
-                metric,
-                model: model.clone(),
-                scope: scope.clone(),
-                summary,
-                values,
-                sampled,
-            });
-        }
-    }
-    out
+    by_scope.into_iter().collect()
+}
+
+/// One model's values of `metric`: all of them, or [`MAX_POINTS`] evenly
+/// spaced ones, each traceable to its file.
+fn distribution(
+    files: &[Collected],
+    metric: MetricId,
+    model: &Option<String>,
+    scope: &Option<String>,
+    runs: &[RunRef],
+) -> Option<Distribution> {
+    let mut picked: Vec<(f64, RunRef)> = runs
+        .iter()
+        .filter_map(|run| {
+            files[run.file()]
+                .value(run.record(), metric)
+                .map(|v| (v, *run))
+        })
+        .collect();
+    let summary = Summary::of(&picked.iter().map(|(v, _)| *v).collect::<Vec<_>>())?;
+    picked.sort_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then(a.1.file().cmp(&b.1.file()))
+            .then(a.1.record().cmp(&b.1.record()))
+    });
+    let sampled = picked.len() > MAX_POINTS;
+    let chosen: Vec<&(f64, RunRef)> = if sampled {
+        let last = picked.len() - 1;
+        (0..MAX_POINTS)
+            .map(|i| &picked[i * last / (MAX_POINTS - 1)])
+            .collect()
+    } else {
+        picked.iter().collect()
+    };
+    let values = chosen
+        .into_iter()
+        .map(|(value, run)| point(files, *run, metric, *value))
+        .collect();
+    Some(Distribution {
+        metric,
+        model: model.clone(),
+        scope: scope.clone(),
+        summary,
+        values,
+        sampled,
+    })
 }
 
 fn point(files: &[Collected], run: RunRef, metric: MetricId, value: f64) -> Point {
@@ -461,12 +565,12 @@ fn environment(files: &[Collected]) -> BTreeMap<super::names::EnvKind, Vec<EnvVa
     out
 }
 
-/// Moves each file's metrics into `metrics.files`, trimmed to the brief form
+/// Moves each file's metrics onto `metrics.files`, trimmed to the brief form
 /// when the folder is large. Moved, not copied: for 20,000 files a copy was
 /// the largest allocation of the whole inventory.
 pub(super) fn take_file_metrics(files: &mut [Collected], metrics: &mut Metrics) {
     let brief = metrics.file_detail == FileDetail::Brief;
-    metrics.files = files
+    let taken = files
         .iter_mut()
         .filter_map(|f| f.metrics.take())
         .map(|mut file| {
@@ -481,6 +585,6 @@ pub(super) fn take_file_metrics(files: &mut [Collected], metrics: &mut Metrics) 
                 file.reported.clear();
             }
             *file
-        })
-        .collect();
+        });
+    metrics.files.extend(taken);
 }
