@@ -461,6 +461,29 @@ fn reading_in_windows_gives_the_same_inventory() {
 }
 
 #[test]
+fn reading_from_disk_in_windows_matches_reading_whole() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    for path in [
+        "assets/examples/chimeraforge-reports.zip",
+        "tests/fixtures/messy-reports.zip",
+    ] {
+        let path = root.join(path);
+        let whole = inventory_zip("x.zip", std::fs::read(&path).unwrap(), Limits::default());
+        let windowed = chimera_shared::inventory_zip_path("x.zip", &path, Limits::default());
+        assert_eq!(
+            windowed.unwrap().to_json(),
+            whole.unwrap().to_json(),
+            "{}",
+            path.display()
+        );
+    }
+    // Not a zip at all: read whole, and named.
+    let path = root.join("tests/fixtures/not-a-zip.zip");
+    let error = chimera_shared::inventory_zip_path("x.zip", &path, Limits::default()).unwrap_err();
+    assert!(matches!(error, ArchiveError::NotZip(_)), "{error}");
+}
+
+#[test]
 fn a_tail_without_the_whole_central_directory_does_not_open() {
     let example = example_zip();
     assert!(read_windowed(&example, 100, 1 << 20).is_none());
