@@ -131,32 +131,31 @@ impl Columns {
 /// sweeps, whose rows never repeat, made it slower.)
 #[derive(Default)]
 struct ConfigCache {
+    /// The setting cells of the row at hand, joined.
     key: String,
-    last: Option<(String, u32)>,
+    /// Those of the row before, and its settings index.
+    last_key: String,
+    last: Option<u32>,
     seen: HashMap<String, u32>,
 }
 
 impl ConfigCache {
     /// The settings index of `row`, worked out only for cells not seen before.
     fn config_of(&mut self, row: &Row<'_>, columns: &Columns, extraction: &mut Extraction) -> u32 {
-        // The key says which setting each cell holds, so that the same
-        // values under other headers never share an entry.
+        // The columns are the file's, so the cells alone tell rows apart.
         self.key.clear();
-        for &index in &columns.options {
-            self.key.push_str("options=");
+        let cells = columns
+            .options
+            .iter()
+            .chain(columns.settings.iter().map(|(index, _)| index));
+        for &index in cells {
             self.key.push_str(row.get(index).unwrap_or(""));
             self.key.push('\u{1f}');
         }
-        for &(index, setting) in &columns.settings {
-            self.key.push_str(setting.id());
-            self.key.push('=');
-            self.key.push_str(row.get(index).unwrap_or(""));
-            self.key.push('\u{1f}');
-        }
-        if let Some((key, config)) = &self.last
-            && *key == self.key
+        if let Some(config) = self.last
+            && self.key == self.last_key
         {
-            return *config;
+            return config;
         }
         let config = match self.seen.get(&self.key) {
             Some(config) => *config,
@@ -167,7 +166,9 @@ impl ConfigCache {
                 config
             }
         };
-        self.last = Some((self.key.clone(), config));
+        // The buffers swap roles: no allocation per row.
+        std::mem::swap(&mut self.key, &mut self.last_key);
+        self.last = Some(config);
         config
     }
 }

@@ -530,6 +530,17 @@ mod tests {
     }
 
     #[test]
+    fn failure_messages_are_found_anywhere_in_any_case() {
+        assert!(mentions_failure("Failed to connect to Ollama"));
+        assert!(mentions_failure("run 3: EXECUTION NOT COMPLETED"));
+        assert!(mentions_failure("error: model not found"));
+        assert!(mentions_failure("xx could not connect"));
+        assert!(!mentions_failure("all good, nothing failed to report"));
+        assert!(!mentions_failure("could not"));
+        assert!(!mentions_failure("connection refuse"));
+    }
+
+    #[test]
     fn plain_decimals_are_kept_exactly_when_printing_them_would_not_change_them() {
         let cases = [
             "0",

@@ -264,6 +264,10 @@ pub fn timestamp_number_format(value: f64) -> Option<TimestampFormat> {
 
 /// A short, single-line excerpt of a message for display.
 pub fn excerpt(text: &str, max_chars: usize) -> String {
+    // The usual case, a short one-line cell, without the search for lines.
+    if text.len() <= max_chars && !text.contains(['\n', '\r']) {
+        return text.trim().to_owned();
+    }
     let line: String = text
         .split(['\n', '\r'])
         .find(|l| !l.trim().is_empty())
