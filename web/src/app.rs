@@ -104,7 +104,7 @@ fn Workbench() -> impl IntoView {
     // detached element, unseen. The browser compiles WebAssembly a function
     // at a time on first call and runs it in quickly compiled, slower code
     // at first: without this the user's first zip paid for that (about 190
-    // ms instead of 110 ms from pick to shown for the example). A load
+    // ms instead of 90 ms from pick to shown for the example). A load
     // started by the user meanwhile makes it stop.
     set_timeout(
         move || {
