@@ -575,16 +575,23 @@ pub(super) fn take_file_metrics(files: &mut [Collected], metrics: &mut Metrics) 
         .filter_map(|f| f.metrics.take())
         .map(|mut file| {
             if brief {
-                file.series
-                    .retain(|m, _| matches!(m, MetricId::TtftMs | MetricId::TokensPerSecond));
-                for series in file.series.values_mut() {
-                    series.min_at = None;
-                    series.max_at = None;
-                }
-                file.settings.clear();
-                file.reported.clear();
+                make_brief(&mut file);
             }
             *file
         });
     metrics.files.extend(taken);
+}
+
+/// Trims a file's entry to the brief form: TTFT and throughput statistics
+/// only, without where their extremes are, the settings or the reported
+/// means. The lint needs no more than that.
+pub(super) fn make_brief(file: &mut super::FileMetrics) {
+    file.series
+        .retain(|m, _| matches!(m, MetricId::TtftMs | MetricId::TokensPerSecond));
+    for series in file.series.values_mut() {
+        series.min_at = None;
+        series.max_at = None;
+    }
+    file.settings = BTreeMap::new();
+    file.reported = BTreeMap::new();
 }

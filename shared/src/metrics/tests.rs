@@ -576,12 +576,20 @@ fn a_large_folder_gets_brief_file_entries() {
             )
         })
         .collect();
-    let files: Vec<(&str, &str)> = texts
+    let mut files: Vec<(&str, &str)> = texts
         .iter()
         .map(|(p, t)| (p.as_str(), t.as_str()))
         .collect();
+    // Read after the entries became brief: the lint still sees what it lacks.
+    files.push(("csv_data/zz_no_ttft.csv", "model,tokens_s\nm,40\n"));
     let inventory = inventory(&files);
     assert_eq!(inventory.metrics.file_detail, FileDetail::Brief);
+    let lacking = inventory
+        .findings
+        .iter()
+        .find(|f| f.kind == "runs_without_ttft")
+        .expect("a finding for the file without TTFT");
+    assert_eq!(lacking.files, ["csv_data/zz_no_ttft.csv"]);
     let first = &inventory.metrics.files[0];
     let kept: Vec<_> = first.series.keys().copied().collect();
     assert_eq!(kept, [MetricId::TtftMs, MetricId::TokensPerSecond]);
