@@ -311,9 +311,7 @@ impl InventoryBuilder {
 
     /// The inventory, in one go.
     pub fn finish(self) -> Inventory {
-        let mut finishing = self.finishing();
-        while !finishing.step() {}
-        finishing.inventory()
+        self.finishing().inventory()
     }
 
     /// The inventory's totals now, and its cross-file metric work to be
