@@ -64,23 +64,12 @@ fn describe_nul_text(bytes: &[u8]) -> String {
 /// user can see what the file really holds.
 fn sniff_utf16(bytes: &[u8]) -> Option<(&'static str, String)> {
     let sample = &bytes[..bytes.len().min(4096)];
-    let (even_nuls, odd_nuls) =
-        sample
-            .iter()
-            .enumerate()
-            .fold((0, 0), |(even, odd), (i, b)| match (*b, i % 2) {
-                (0, 0) => (even + 1, odd),
-                (0, _) => (even, odd + 1),
-                _ => (even, odd),
-            });
-    let half = sample.len() / 2;
-    // Find the alignment: skip a leading mark of any shape by testing both.
-    let (endian, little) = if odd_nuls * 3 > half && odd_nuls > even_nuls * 4 {
-        ("little-endian", true)
-    } else if even_nuls * 3 > half && even_nuls > odd_nuls * 4 {
-        ("big-endian", false)
+    // The alignment is found whatever shape a leading mark has.
+    let little = crate::metrics::text::utf16_by_nuls(sample)?;
+    let endian = if little {
+        "little-endian"
     } else {
-        return None;
+        "big-endian"
     };
     let units: Vec<u16> = sample
         .chunks_exact(2)

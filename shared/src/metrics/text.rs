@@ -25,6 +25,16 @@ pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         return Cow::Owned(utf16(rest, false));
     }
+    match utf16_by_nuls(bytes) {
+        Some(little) => Cow::Owned(utf16(bytes, little)),
+        None => Cow::Owned(bytes.iter().map(|b| char::from(*b)).collect()),
+    }
+}
+
+/// Whether bytes without a byte-order mark look like UTF-16, told by where
+/// their NUL bytes fall in the first 4 KB: `Some(true)` little-endian (NULs
+/// at odd offsets, as ASCII text has them), `Some(false)` big-endian.
+pub fn utf16_by_nuls(bytes: &[u8]) -> Option<bool> {
     let sample = &bytes[..bytes.len().min(4096)];
     let nul_at = |parity: usize| {
         sample
@@ -36,12 +46,12 @@ pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
     let (even, odd) = (nul_at(0), nul_at(1));
     let half = sample.len() / 2;
     if odd * 3 > half && odd > even * 4 {
-        return Cow::Owned(utf16(bytes, true));
+        Some(true)
+    } else if even * 3 > half && even > odd * 4 {
+        Some(false)
+    } else {
+        None
     }
-    if even * 3 > half && even > odd * 4 {
-        return Cow::Owned(utf16(bytes, false));
-    }
-    Cow::Owned(bytes.iter().map(|b| char::from(*b)).collect())
 }
 
 fn utf16(bytes: &[u8], little: bool) -> String {
