@@ -248,7 +248,7 @@ impl ZipScan {
         let pieces = reader.pieces.clone();
         match ZipArchive::new(reader) {
             Ok(archive) => {
-                let mut scan = Self::from_archive(source, archive, pieces, limits);
+                let mut scan = Self::from_archive(source, archive, len, pieces, limits);
                 scan.loaded_until = scan.total_entries;
                 Ok(scan)
             }
@@ -287,7 +287,7 @@ impl ZipScan {
         let reader = ArchiveBytes::new(len, (start, Arc::new(tail)));
         let pieces = reader.pieces.clone();
         let archive = ZipArchive::new(reader).ok()?;
-        Some(Self::from_archive(source, archive, pieces, limits))
+        Some(Self::from_archive(source, archive, len, pieces, limits))
     }
 
     /// The bytes the next entries need, about `budget` of them (more when
@@ -352,15 +352,10 @@ impl ZipScan {
     fn from_archive(
         source: &str,
         archive: ZipArchive<ArchiveBytes>,
+        len: u64,
         pieces: Pieces,
         limits: Limits,
     ) -> Self {
-        let len = pieces
-            .lock()
-            .map(|p| p.iter().map(|(start, b)| start + b.len() as u64).max())
-            .ok()
-            .flatten()
-            .unwrap_or(0);
         let total_entries = archive.len();
         let names: Vec<String> = (0..total_entries)
             .filter_map(|i| {

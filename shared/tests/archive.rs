@@ -339,20 +339,28 @@ fn reading_stops_at_the_total_limit_and_says_so() {
     assert_eq!(skipped, 2);
 }
 
-#[test]
-fn entries_sharing_the_same_data_are_not_read() {
+/// A zip bomb's construction: one entry's data, and `copies` more entries
+/// pointing at the same bytes; then `also`, a file of its own, if given.
+fn shared_data_zip(copies: usize, also: Option<(&str, &[u8])>) -> Vec<u8> {
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
     writer.start_file("reports/kernel.csv", options).unwrap();
     writer.write_all(&vec![b'1'; 10_000]).unwrap();
-    for i in 0..50 {
+    for i in 0..copies {
         writer
             .shallow_copy_file("reports/kernel.csv", &format!("reports/copy{i}.csv"))
             .unwrap();
     }
-    writer.start_file("reports/real.md", options).unwrap();
-    writer.write_all(b"# real").unwrap();
-    let inventory = read(writer.finish().unwrap().into_inner());
+    if let Some((name, data)) = also {
+        writer.start_file(name, options).unwrap();
+        writer.write_all(data).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+#[test]
+fn entries_sharing_the_same_data_are_not_read() {
+    let inventory = read(shared_data_zip(50, Some(("reports/real.md", b"# real"))));
     assert_eq!(inventory.files, 52);
     assert!(problem_kinds(&inventory).contains(&"overlapping_entries"));
     let real = inventory
@@ -492,16 +500,7 @@ fn a_tail_without_the_whole_central_directory_does_not_open() {
 
 #[test]
 fn zip_bombs_are_caught_when_reading_in_windows_too() {
-    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
-    writer.start_file("reports/kernel.csv", options).unwrap();
-    writer.write_all(&vec![b'1'; 10_000]).unwrap();
-    for i in 0..20 {
-        writer
-            .shallow_copy_file("reports/kernel.csv", &format!("reports/copy{i}.csv"))
-            .unwrap();
-    }
-    let bytes = writer.finish().unwrap().into_inner();
+    let bytes = shared_data_zip(20, None);
     let inventory = read_windowed(&bytes, bytes.len(), 1 << 20).expect("opens");
     assert!(problem_kinds(&inventory).contains(&"overlapping_entries"));
     assert!(
