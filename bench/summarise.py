@@ -37,6 +37,8 @@ def inventory_lines(inv):
     renderer_growth = big["renderer_peak_growth_kib"]["max"] * 1024 / 1e6
     wasm = big["wasm_memory_bytes"]["max"] / 1e6
     example = inv["browser"]["example_zip"]["summary"]
+    counts = inv["browser"]["big_zip"].get("counts_only_summary")
+    native_counts = inv.get("native_counts_only", {}).get("wall_ms", {}).get("median")
     bundle = inv["bundle"]
     runs = inv["native"]["runs"]
     lines = [
@@ -65,8 +67,27 @@ def inventory_lines(inv):
         f"| example zip, pick to painted | {example['painted_ms']['median']:.0f} ms | | |",
         f"| example zip, page's own time | {example['page_ms']['median']:.0f} ms | | |",
         f"| page bundle, brotli | {bundle['total_brotli']:,} bytes | <= 350 KB | {verdict(bundle['total_brotli'] <= 350_000)} |",
-        "",
+        f"| longest main-thread task, big zip | {big['longest_task_ms']['median']:.0f} ms "
+        f"({big['longest_task_ms']['min']:.0f}-{big['longest_task_ms']['max']:.0f}) | <= 100 ms | "
+        f"{verdict(big['longest_task_ms']['max'] <= 100)} |",
     ]
+    if counts and native_counts:
+        counts_page = counts["page_ms"]["median"]
+        lines += [
+            f"| counts only (numbers not read): native CLI | {native_counts:.0f} ms | | |",
+            f"| counts only: page's own time | {counts_page:.0f} ms | | |",
+            f"| counts only: browser vs Python | {python / counts_page:.2f}x faster | >= 2x | "
+            f"{verdict(python / counts_page >= 2)} |",
+            f"| counts only: browser vs native | {counts_page / native_counts:.2f}x | <= 1.5x | "
+            f"{verdict(counts_page / native_counts <= 1.5)} |",
+            f"| extraction's cost, page: with / counts only | {page / counts_page:.2f}x | <= 1.5x | "
+            f"{verdict(page / counts_page <= 1.5)} |",
+            f"| extraction's cost, native: with / counts only | {native / native_counts:.2f}x | <= 1.5x | "
+            f"{verdict(native / native_counts <= 1.5)} |",
+            f"| counts only: longest main-thread task | {counts['longest_task_ms']['median']:.0f} ms | <= 100 ms | "
+            f"{verdict(counts['longest_task_ms']['max'] <= 100)} |",
+        ]
+    lines.append("")
     return lines
 
 

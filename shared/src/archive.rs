@@ -25,9 +25,15 @@ use crate::timestamp::{Modified, TimeSource};
 /// Encrypted entries are reported, never decrypted.
 const ENCRYPTED: &str = "encrypted entry; Chimera does not ask for passwords";
 
-/// Bounds on the work one archive may cause.
+/// Bounds on the work one archive may cause, and whether it includes
+/// reading the numbers inside the files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// Read the metrics inside CSV, JSON and Markdown files (on by
+    /// default). Off, the inventory still checks every file's content but
+    /// leaves `metrics` empty and skips the findings about numbers: for a
+    /// quick count of a very large folder.
+    pub read_metrics: bool,
     /// Entries past this many are listed as skipped, not read.
     pub max_entries: usize,
     /// Largest uncompressed size read for one entry.
@@ -43,6 +49,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
+            read_metrics: true,
             max_entries: 200_000,
             max_entry_bytes: 256 << 20,
             max_total_bytes: 4 << 30,
@@ -368,6 +375,7 @@ impl ZipScan {
             .collect();
         let root = classify::wrapping_folder(names.iter().map(String::as_str));
         let mut builder = InventoryBuilder::new(source, root);
+        builder.read_metrics(limits.read_metrics);
         let text_files = names
             .iter()
             .filter(|name| FileType::of_path(name) != FileType::Other)
@@ -728,6 +736,7 @@ fn recover(source: &str, bytes: &[u8], limits: &Limits, why: &str) -> Option<Inv
             .filter(|n| !classify::is_os_junk(n)),
     );
     let mut builder = InventoryBuilder::new(source, root);
+    builder.read_metrics(limits.read_metrics);
     let mut message = format!(
         "the central directory could not be read ({why}); {} files were recovered by scanning \
          from the start",

@@ -16,6 +16,7 @@ pub fn inventory_folder(root: &Path, limits: Limits) -> std::io::Result<Inventor
         |n| n.to_string_lossy().into_owned(),
     );
     let mut builder = InventoryBuilder::new(source, None);
+    builder.read_metrics(limits.read_metrics);
     let mut read_total = 0u64;
     let mut seen = 0usize;
     for item in walkdir::WalkDir::new(root)

@@ -202,6 +202,12 @@ impl InventoryBuilder {
         }
     }
 
+    /// Whether the numbers inside the files are read (they are unless this
+    /// turns it off; see [`crate::archive::Limits::read_metrics`]).
+    pub fn read_metrics(&mut self, on: bool) {
+        self.metrics.set_enabled(on);
+    }
+
     /// Makes room for `files` more files, `text_files` of them CSV, JSON or
     /// Markdown, up front: the lists then grow once rather than by doubling,
     /// whose last step briefly holds both the old and the new list
@@ -511,7 +517,9 @@ impl Inventory {
         use std::fmt::Write as _;
         let totals = &self.metrics.totals;
         let _ = writeln!(out, "\nMetrics:");
-        if totals.files_with_metrics == 0 {
+        if self.metrics.not_read {
+            let _ = writeln!(out, "  not read (counts and content checks only)");
+        } else if totals.files_with_metrics == 0 {
             let _ = writeln!(out, "  no metric was recognised in any file");
         } else {
             let _ = writeln!(

@@ -559,3 +559,39 @@ fn the_fact_check_catches_invented_counts_about_the_example() {
         .collect();
     assert_eq!(verdicts, [("28", true), ("47", false), ("104", false)]);
 }
+
+#[test]
+fn counts_only_reads_the_same_files_without_their_numbers() {
+    let full = read(example_zip());
+    let counts_only = inventory_zip(
+        "test.zip",
+        example_zip(),
+        Limits {
+            read_metrics: false,
+            ..Limits::default()
+        },
+    )
+    .expect("the archive opens");
+    // Every count, entry and problem is the same: only the numbers are left out.
+    assert_eq!(counts_only.entries, full.entries);
+    assert_eq!(counts_only.problems, full.problems);
+    assert_eq!(counts_only.by_type, full.by_type);
+    assert!(counts_only.metrics.not_read);
+    assert!(!full.metrics.not_read);
+    assert_eq!(counts_only.metrics.totals.files_with_metrics, 0);
+    assert!(counts_only.metrics.files.is_empty());
+    assert!(!full.metrics.files.is_empty());
+    // The findings about the folder itself stay; those about numbers go.
+    let kinds = |inventory: &Inventory| -> Vec<String> {
+        inventory.findings.iter().map(|f| f.kind.clone()).collect()
+    };
+    assert_eq!(
+        kinds(&counts_only),
+        ["missing_folder", "not_what_extension_says"]
+    );
+    assert!(kinds(&full).len() > 2);
+    assert!(kinds(&full).starts_with(&kinds(&counts_only)));
+    // The JSON says so; with the numbers read it does not carry the field.
+    assert!(counts_only.to_json().contains("\"not_read\": true"));
+    assert!(!full.to_json().contains("not_read"));
+}

@@ -54,6 +54,27 @@ test('the downloaded JSON is byte for byte what the CLI prints', async () => {
   assert.equal(JSON.parse(fromPage).files, 107);
 });
 
+test('with the numbers turned off the page counts only, as the CLI does with --no-metrics', async () => {
+  const { page, errors } = await openPage(browser, companion.url);
+  await page.uncheck('[data-testid=read-metrics]');
+  await page.setInputFiles('[data-testid=zip-input]', exampleZip);
+  await page.waitForSelector('[data-testid=inventory]');
+  assert.equal(await text(page, 'total-files'), '107');
+  await page.waitForSelector('[data-testid=metrics-not-read]');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-json]')]);
+  const fromPage = await fs.readFile(await download.path(), 'utf8');
+  assert.equal(fromPage, cliInventoryJson(exampleZip, ['--no-metrics']));
+  const json = JSON.parse(fromPage);
+  assert.equal(json.metrics.not_read, true);
+  assert.deepEqual(json.metrics.files, []);
+  // Ticked again, the next load reads them.
+  await page.check('[data-testid=read-metrics]');
+  await page.setInputFiles('[data-testid=zip-input]', exampleZip);
+  await page.waitForSelector('[data-testid=configurations]');
+  assert.equal(await page.locator('[data-testid=metrics-not-read]').count(), 0);
+  assert.deepEqual(errors, []);
+});
+
 test('the example button loads the bundled example', async () => {
   const { page, errors } = await openPage(browser, companion.url);
   await page.click('[data-testid=example]');

@@ -67,9 +67,9 @@ export async function openPage(browser, url, options = {}) {
   return { page, context, errors };
 }
 
-/** The CLI's JSON for a path, as a string. */
-export function cliInventoryJson(file) {
-  return execFileSync(chimeraBin, ['inventory', '--json', file], { encoding: 'utf8' });
+/** The CLI's JSON for a path, as a string; `extraArgs` such as `--no-metrics`. */
+export function cliInventoryJson(file, extraArgs = []) {
+  return execFileSync(chimeraBin, ['inventory', '--json', ...extraArgs, file], { encoding: 'utf8' });
 }
 
 export const standinBin = path.join(process.env.CARGO_TARGET_DIR ?? path.join(repoRoot, 'target'), 'debug', 'ollama-standin');

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use chimera_shared::archive::Limits;
 use chimera_shared::inventory::Inventory;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -55,6 +56,9 @@ pub fn App() -> impl IntoView {
 fn Workbench() -> impl IntoView {
     let (state, set_state) = signal(LoadState::Idle);
     let (dragging, set_dragging) = signal(false);
+    // Off, a load counts and checks the files without reading the numbers
+    // inside them: much faster on very large folders.
+    let read_metrics = RwSignal::new(true);
     // Each load gets a number; a newer load makes older ones stop and drop
     // their results.
     let generation = StoredValue::new(0u64);
@@ -74,13 +78,17 @@ fn Workbench() -> impl IntoView {
             done: 0,
             total: 0,
         }));
+        let limits = Limits {
+            read_metrics: read_metrics.get_untracked(),
+            ..Limits::default()
+        };
         spawn_local(async move {
             let started = load::now_ms();
             let result = match source {
-                Source::ZipFile(file) => load::inventory_zip_file(file, on_progress).await,
-                Source::Folder(files) => load::inventory_folder(files, on_progress).await,
+                Source::ZipFile(file) => load::inventory_zip_file(file, limits, on_progress).await,
+                Source::Folder(files) => load::inventory_folder(files, limits, on_progress).await,
                 Source::Example => {
-                    load::inventory_zip_url(EXAMPLE_URL, EXAMPLE_NAME, on_progress).await
+                    load::inventory_zip_url(EXAMPLE_URL, EXAMPLE_NAME, limits, on_progress).await
                 }
             };
             if generation.get_value() != mine {
@@ -111,7 +119,13 @@ fn Workbench() -> impl IntoView {
             let first_load = generation.get_value();
             spawn_local(async move {
                 let still_idle = move |_: Progress| generation.get_value() == first_load;
-                let read = load::inventory_zip_url(EXAMPLE_URL, EXAMPLE_NAME, still_idle).await;
+                let read = load::inventory_zip_url(
+                    EXAMPLE_URL,
+                    EXAMPLE_NAME,
+                    Limits::default(),
+                    still_idle,
+                )
+                .await;
                 if let Ok(Some(inventory)) = read
                     && generation.get_value() == first_load
                 {
@@ -197,6 +211,10 @@ fn Workbench() -> impl IntoView {
                         "Try the example"
                     </button>
                 </div>
+                <label class="option">
+                    <input type="checkbox" data-testid="read-metrics" bind:checked=read_metrics/>
+                    " Read the numbers inside the files (turn off for a quick count of a very large folder)"
+                </label>
             </section>
             {move || match state.get() {
                 LoadState::Idle => view! {

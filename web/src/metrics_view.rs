@@ -126,7 +126,20 @@ type DrawPart = Box<dyn FnOnce(web_sys::HtmlElement) -> Box<dyn std::any::Any>>;
 #[component]
 fn MetricsOverview(inventory: Arc<Inventory>, legend: Arc<Legend>) -> impl IntoView {
     let has_values = inventory.metrics.totals.files_with_metrics > 0;
+    let not_read = inventory.metrics.not_read;
     let empty = (!has_values).then(|| {
+        if not_read {
+            return view! {
+                <div class="panel" data-testid="metrics-not-read">
+                    <p class="note">
+                        "The numbers inside the files were not read: this load only counted and "
+                        "checked them. Tick \"Read the numbers inside the files\" and load the "
+                        "folder again to see its metrics."
+                    </p>
+                </div>
+            }
+            .into_any();
+        }
         view! {
             <div class="panel" data-testid="no-metrics">
                 <p class="note">
@@ -136,6 +149,7 @@ fn MetricsOverview(inventory: Arc<Inventory>, legend: Arc<Legend>) -> impl IntoV
                 </p>
             </div>
         }
+        .into_any()
     });
     let numbers = has_values.then(|| {
         view! {

@@ -57,6 +57,11 @@ pub struct Context<'a> {
     pub modified: &'a BTreeMap<String, Modified>,
 }
 
+/// The parts of the lint about the folder itself (its layout, files that
+/// are not what they claim), the ones that mean something when the numbers
+/// inside the files were not read.
+pub(super) const FOLDER_PARTS: std::ops::Range<usize> = 0..2;
+
 /// How many parts [`lint_part`] has.
 pub(super) const LINT_PARTS: usize = 13;
 

@@ -78,6 +78,11 @@ pub const DETAILED_FILES: u64 = 1_000;
 /// Everything read from the numbers in the folder. Documented in the README.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
+    /// The numbers were not read: the inventory was asked for counts only
+    /// ([`crate::archive::Limits::read_metrics`]). Absent from the JSON
+    /// when they were.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_read: bool,
     pub totals: Totals,
     /// `full`, or `brief` when more than [`DETAILED_FILES`] files hold metrics.
     #[serde(default)]
@@ -388,6 +393,8 @@ pub struct MetricsCollector {
     names: NameCache,
     /// Files read so far that hold values or failed runs.
     with_metrics: u64,
+    /// Reading was turned off: `add` ignores every file.
+    off: bool,
 }
 
 /// A record as kept for the cross-file statistics: its values live in
@@ -482,14 +489,24 @@ impl MetricsCollector {
         Self::default()
     }
 
+    /// Turns reading on (the default) or off.
+    pub fn set_enabled(&mut self, on: bool) {
+        self.off = !on;
+    }
+
     /// Makes room for up to `files` more files.
     pub fn reserve(&mut self, files: usize) {
-        self.files.reserve_exact(files);
+        if !self.off {
+            self.files.reserve_exact(files);
+        }
     }
 
     /// Reads one file's bytes. Whatever goes wrong inside the file stays
     /// inside its own result.
     pub fn add(&mut self, path: &str, file_type: FileType, bytes: &[u8]) {
+        if self.off {
+            return;
+        }
         let Some(extraction) = extract(path, file_type, bytes, &mut self.names) else {
             return;
         };
@@ -634,7 +651,11 @@ impl MetricsCollector {
         Finishing {
             files: self.files,
             configs: self.configs,
-            stage: FinishStage::Sort,
+            stage: if self.off {
+                FinishStage::NotRead
+            } else {
+                FinishStage::Sort
+            },
             metrics: None,
             findings: Vec::new(),
         }
@@ -657,6 +678,8 @@ pub struct Finishing {
 }
 
 enum FinishStage {
+    /// Reading was turned off: only the lint's parts about the folder run.
+    NotRead,
     Sort,
     Group,
     Build(Box<report::ReportBuild>),
@@ -683,6 +706,17 @@ impl Finishing {
     pub fn step(&mut self, context: &findings::Context<'_>) -> bool {
         let stage = std::mem::replace(&mut self.stage, FinishStage::Done);
         self.stage = match stage {
+            FinishStage::NotRead => {
+                let metrics = Metrics {
+                    not_read: true,
+                    ..Metrics::default()
+                };
+                for part in findings::FOLDER_PARTS {
+                    findings::lint_part(part, &self.files, &metrics, context, &mut self.findings);
+                }
+                self.metrics = Some(metrics);
+                FinishStage::Done
+            }
             FinishStage::Sort => {
                 self.files.sort_by(|a, b| a.path.cmp(&b.path));
                 mark_duplicates(&mut self.files);

@@ -258,6 +258,7 @@ impl ReportBuild {
             FileDetail::Full
         };
         Metrics {
+            not_read: false,
             totals: self.totals,
             file_detail,
             // Moved in from `files` by `take_file_metrics` once the lint is done.
