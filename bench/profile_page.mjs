@@ -1,7 +1,7 @@
 // Where the page's inventory time goes: a V8 CPU profile of one load in
 // headless Chromium, summed by function (self time), top 25.
 //
-//   node bench/profile_page.mjs ZIP
+//   node bench/profile_page.mjs ZIP [--counts-only]
 //
 // A diagnostic beside the benchmark, not part of it: profiling slows the
 // load down. WebAssembly functions show under their names when the module
@@ -45,6 +45,8 @@ try {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  if (process.argv.includes('--counts-only')) await page.uncheck('[data-testid=read-metrics]');
+  await page.waitForSelector('html[data-warm]', { state: 'attached', timeout: 30_000 });
   await cdp.send('Profiler.start');
   await page.setInputFiles('[data-testid=zip-input]', zip);
   await page.waitForSelector('[data-testid=inventory]', { timeout: 120_000 });

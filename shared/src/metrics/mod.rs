@@ -30,6 +30,7 @@ pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::FileType;
@@ -795,13 +796,15 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
     let primary = |r: &&record::Record| if has_runs { !r.aggregate } else { r.aggregate };
     let mut failed = 0u64;
     let mut failures = Vec::new();
-    let mut values: BTreeMap<MetricId, Vec<(f64, usize, u16)>> = BTreeMap::new();
+    // Per metric (by its place in `MetricId::ALL`), the value, the record
+    // and the source of each successful reading.
+    let mut values: [Vec<(f64, usize, u16)>; MetricId::ALL.len()] = Default::default();
     let mut reported: BTreeMap<MetricId, Vec<Point>> = BTreeMap::new();
     let mut fingerprint = Fnv::new();
     let mut fingerprinted = 0usize;
     // The settings of successful records, by index: a sweep of 10,000 rows
     // has a few dozen distinct ones, so their values are gathered once each.
-    let mut configs_used: BTreeSet<u32> = BTreeSet::new();
+    let mut configs_used = vec![false; extraction.configs.len()];
     for (index, record) in extraction.records.iter().enumerate() {
         if let Some(failure) = &record.failure {
             failed += 1;
@@ -814,21 +817,19 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
             }
             continue;
         }
-        configs_used.insert(record.config);
+        if let Some(used) = configs_used.get_mut(record.config as usize) {
+            *used = true;
+        }
         if primary(&record) {
             fingerprinted += 1;
             // In metric order: a CSV's column order and a JSON object's key
             // order must not make the same run look different. A record holds
             // each metric at most once.
-            let readings = MetricId::ALL
-                .iter()
-                .filter_map(|metric| record.values.iter().find(|r| r.metric == *metric));
-            for reading in readings {
-                values.entry(reading.metric).or_default().push((
-                    reading.value,
-                    index,
-                    reading.source,
-                ));
+            for (slot, metric) in MetricId::ALL.iter().enumerate() {
+                let Some(reading) = record.values.iter().find(|r| r.metric == *metric) else {
+                    continue;
+                };
+                values[slot].push((reading.value, index, reading.source));
                 fingerprint.write(&[reading.metric as u8]);
                 fingerprint.write(&((reading.value * 1e6).round() as i64).to_le_bytes());
             }
@@ -846,14 +847,28 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
             }
         }
     }
-    let mut settings: BTreeMap<SettingId, BTreeSet<&str>> = BTreeMap::new();
-    for config in configs_used {
-        for (setting, value) in &extraction.configs[config as usize] {
-            settings.entry(*setting).or_default().insert(value);
+    // Distinct values per setting, found by hashing (a random sweep has a
+    // new combination on every row but few values per setting), then sorted.
+    let mut distinct: BTreeMap<SettingId, FxHashSet<&str>> = BTreeMap::new();
+    for (config, _) in configs_used.iter().enumerate().filter(|(_, used)| **used) {
+        for (setting, value) in &extraction.configs[config] {
+            distinct.entry(*setting).or_default().insert(value);
         }
     }
+    let settings: BTreeMap<SettingId, Vec<String>> = distinct
+        .into_iter()
+        .map(|(setting, values)| {
+            let mut values: Vec<&str> = values.into_iter().collect();
+            values.sort_unstable();
+            let shown = values.into_iter().take(20).map(str::to_owned).collect();
+            (setting, shown)
+        })
+        .collect();
     let mut series = BTreeMap::new();
-    for (metric, readings) in values {
+    for (metric, readings) in MetricId::ALL.into_iter().zip(values) {
+        if readings.is_empty() {
+            continue;
+        }
         let plain: Vec<f64> = readings.iter().map(|r| r.0).collect();
         let Some(summary) = Summary::of(&plain) else {
             continue;
@@ -903,10 +918,7 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
         failed,
         skipped_records: extraction.skipped_records,
         failures,
-        settings: settings
-            .into_iter()
-            .map(|(k, v)| (k, v.into_iter().take(20).map(str::to_owned).collect()))
-            .collect(),
+        settings,
         series,
         reported,
     };
