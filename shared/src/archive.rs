@@ -304,10 +304,29 @@ impl ZipScan {
         if self.next < self.loaded_until || self.next >= self.total_entries {
             return None;
         }
+        let (end_index, range) = self.window(self.next, budget)?;
+        self.pending = Some((end_index, range.clone()));
+        Some(range)
+    }
+
+    /// The window [`Self::wanted`] will ask for once the loaded one is done,
+    /// or `None` when no entries are left after it: a reader can fetch it
+    /// while the scan works through the current one.
+    pub fn following(&self, budget: u64) -> Option<Range<u64>> {
+        if self.loaded_until >= self.total_entries || self.next > self.loaded_until {
+            return None;
+        }
+        self.window(self.loaded_until, budget)
+            .map(|(_, range)| range)
+    }
+
+    /// The entries from `first` on whose bytes fit in about `budget`: the
+    /// index after the last of them, and the range they span.
+    fn window(&self, first: usize, budget: u64) -> Option<(usize, Range<u64>)> {
         let archive = self.archive.as_ref()?;
         let len = self.len;
         let mut range: Option<Range<u64>> = None;
-        let mut end_index = self.next;
+        let mut end_index = first;
         while end_index < self.total_entries {
             let Ok(entry) = archive.by_index_data(end_index) else {
                 end_index += 1;
@@ -329,9 +348,7 @@ impl ZipScan {
             range = Some(grown);
             end_index += 1;
         }
-        let range = range.unwrap_or(len..len);
-        self.pending = Some((end_index, range.clone()));
-        Some(range)
+        Some((end_index, range.unwrap_or(len..len)))
     }
 
     /// The bytes [`Self::wanted`] asked for, starting at `start`. They
@@ -487,6 +504,17 @@ impl ZipScan {
     }
 }
 
+thread_local! {
+    /// The buffer entries are inflated into, reused from entry to entry. A
+    /// buffer per entry (megabytes for a large sweep) left the allocator's
+    /// heap fragmented between the small allocations that outlive a file:
+    /// tens of megabytes of peak memory on a large folder.
+    static ENTRY_BYTES: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The largest buffer kept for the next entry; a larger one is freed.
+const KEPT_ENTRY_BYTES: usize = 16 << 20;
+
 fn read_entry(
     archive: &mut ZipArchive<ArchiveBytes>,
     index: usize,
@@ -635,7 +663,9 @@ fn read_entry(
     let outcome = if file_type == FileType::Other {
         io::copy(&mut (&mut file).take(cap + 1), &mut io::sink()).map(|n| (n, None))
     } else {
-        let mut data = Vec::with_capacity(usize::try_from(size.min(cap)).unwrap_or(0));
+        let mut data = ENTRY_BYTES.take();
+        data.clear();
+        data.reserve(usize::try_from(size.min(cap)).unwrap_or(0));
         (&mut file)
             .take(cap + 1)
             .read_to_end(&mut data)
@@ -661,6 +691,11 @@ fn read_entry(
                 None => Content::Verified,
             };
             builder.add_file(&name, size, modified, content);
+            if let Some(data) = data
+                && data.capacity() <= KEPT_ENTRY_BYTES
+            {
+                ENTRY_BYTES.set(data);
+            }
         }
         Err(error) => {
             let (kind, message) = describe_read_error(&error);

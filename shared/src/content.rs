@@ -115,7 +115,7 @@ fn describe_non_utf8(bytes: &[u8], error: &std::str::Utf8Error) -> String {
     )
 }
 
-fn check_json(text: &str) -> Result<(), ContentProblem> {
+pub(crate) fn check_json(text: &str) -> Result<(), ContentProblem> {
     match serde_json::from_str::<serde::de::IgnoredAny>(text) {
         Ok(_) => Ok(()),
         Err(error) => Err(ContentProblem::new("invalid_json", json_message(&error))),
@@ -148,17 +148,19 @@ fn check_csv(text: &str) -> Result<(), ContentProblem> {
     let expected = first.len();
     while let Some(row) = rows.next() {
         if row.len() != expected {
-            return Err(ContentProblem::new(
-                "invalid_csv",
-                format!(
-                    "invalid CSV at line {}: {} fields where the first row has {expected}",
-                    row.line,
-                    row.len()
-                ),
-            ));
+            return Err(ragged_csv(row.line, row.len(), expected));
         }
     }
     Ok(())
+}
+
+/// The problem of a CSV whose row at `line` has `fields` fields where the
+/// first row has `expected`.
+pub(crate) fn ragged_csv(line: u64, fields: usize, expected: usize) -> ContentProblem {
+    ContentProblem::new(
+        "invalid_csv",
+        format!("invalid CSV at line {line}: {fields} fields where the first row has {expected}"),
+    )
 }
 
 #[cfg(test)]

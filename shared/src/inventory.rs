@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::{self, EXPECTED_FOLDERS, FileType};
-use crate::content;
 use crate::metrics::{self, Finding, Metrics, MetricsCollector};
 use crate::timestamp::{Modified, TimeSource};
 
@@ -276,7 +275,11 @@ impl InventoryBuilder {
         }
         match content {
             Content::Bytes(data) => {
-                if let Err(problem) = content::check(file_type, data) {
+                // The content check, and the numbers read now, while the
+                // bytes are at hand: only the extracted values outlive this
+                // call. Files with a problem are read too (a UTF-16 CSV, a
+                // ragged last row); the problem stays listed.
+                if let Err(problem) = self.metrics.add(&path, file_type, data) {
                     status = Status::Error;
                     self.problems.push(Problem {
                         path: path.clone(),
@@ -284,11 +287,6 @@ impl InventoryBuilder {
                         message: problem.message,
                     });
                 }
-                // Read the numbers now, while the bytes are at hand: only the
-                // extracted values outlive this call. Files with a problem
-                // are read too (a UTF-16 CSV, a ragged last row); the problem
-                // stays listed.
-                self.metrics.add(&path, file_type, data);
             }
             Content::Verified => {}
             Content::Failed {

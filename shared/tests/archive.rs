@@ -438,10 +438,17 @@ fn read_windowed(bytes: &[u8], tail: usize, budget: u64) -> Option<Inventory> {
     let len = bytes.len();
     let tail = bytes[len - tail.min(len)..].to_vec();
     let mut scan = ZipScan::open_windowed("test.zip", len as u64, tail, Limits::default())?;
+    // What the page fetches ahead while the scan works: always the window
+    // the scan asks for next.
+    let mut ahead = None;
     loop {
         if let Some(range) = scan.wanted(budget) {
+            if let Some(fetched) = ahead.take() {
+                assert_eq!(fetched, range, "the window fetched ahead is the one wanted");
+            }
             let window = bytes[range.start as usize..range.end as usize].to_vec();
             scan.provide(range.start, window);
+            ahead = scan.following(budget);
         }
         if !scan.step(7) {
             break;

@@ -47,14 +47,23 @@ async fn run_scan(
     mut on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<Option<Arc<Inventory>>, String> {
     let total = scan.total_entries();
+    // The next window, being read while the scan works through this one.
+    let mut ahead: Option<Prefetch> = None;
     loop {
         if let (Some(file), Some(range)) = (file, scan.wanted(WINDOW_BYTES)) {
+            let read = match ahead.take() {
+                Some(prefetch) if prefetch.range == range => prefetch.bytes().await,
+                _ => read_slice(file, range.start as f64, range.end as f64).await,
+            };
             // A window that cannot be read leaves its entries unloaded:
             // `finish` lists them as unreadable, and the rest stands.
-            match read_slice(file, range.start as f64, range.end as f64).await {
+            match read {
                 Ok(bytes) => scan.provide(range.start, bytes),
                 Err(_) => break,
             }
+            ahead = scan
+                .following(WINDOW_BYTES)
+                .map(|next| Prefetch::start(file.clone(), next));
         }
         let started = now_ms();
         let mut more = true;
@@ -148,6 +157,40 @@ pub async fn inventory_zip_file(
         tail = tail.saturating_mul(4).min(len);
     };
     run_scan(&name, scan, Some(&file), on_progress).await
+}
+
+/// A window of a file read in the background: the browser reads the file
+/// while the module works, instead of the two taking turns.
+struct Prefetch {
+    range: std::ops::Range<u64>,
+    result: Rc<RefCell<Option<Result<Vec<u8>, String>>>>,
+    done: js_sys::Promise,
+}
+
+impl Prefetch {
+    fn start(file: web_sys::File, range: std::ops::Range<u64>) -> Prefetch {
+        let result: Rc<RefCell<Option<Result<Vec<u8>, String>>>> = Rc::default();
+        let slot = Rc::clone(&result);
+        let (start, end) = (range.start as f64, range.end as f64);
+        let done = wasm_bindgen_futures::future_to_promise(async move {
+            let read = read_slice(&file, start, end).await;
+            *slot.borrow_mut() = Some(read);
+            Ok(JsValue::UNDEFINED)
+        });
+        Prefetch {
+            range,
+            result,
+            done,
+        }
+    }
+
+    async fn bytes(self) -> Result<Vec<u8>, String> {
+        let _ = JsFuture::from(self.done).await;
+        self.result
+            .borrow_mut()
+            .take()
+            .unwrap_or_else(|| Err("the file could not be read".into()))
+    }
 }
 
 /// Size of the buffer a file's bytes pass through on their way into the

@@ -2,13 +2,14 @@
 //! converted to canonical units, its settings, and whether it failed.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
 use super::names::{EnvKind, Field, MetricId, SettingId, Unit};
 use super::record::{
     Extraction, Failure, FailureCause, Record, RecordAt, Settings, insert_json_setting,
-    insert_setting, is_failed_status, is_false, mentions_failure,
+    is_failed_status, is_false, mentions_failure, setting_value,
 };
 use super::text;
 use crate::csv_rows::{Row, Rows};
@@ -31,6 +32,9 @@ pub fn extract(text: &str, extraction: &mut Extraction) {
     }
     let mut configs = ConfigCache::default();
     while let Some(row) = rows.next() {
+        if row.len() != headers.len() && extraction.ragged.is_none() {
+            extraction.ragged = Some((row.line, row.len(), headers.len()));
+        }
         if row.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
@@ -137,6 +141,10 @@ struct ConfigCache {
     last_key: String,
     last: Option<u32>,
     seen: HashMap<String, u32>,
+    /// Per setting column (as in [`Columns::settings`]), the canonical value
+    /// of each raw cell seen: rows repeat values even when their
+    /// combinations do not.
+    values: Vec<HashMap<String, Option<Arc<str>>>>,
 }
 
 impl ConfigCache {
@@ -160,7 +168,7 @@ impl ConfigCache {
         let config = match self.seen.get(&self.key) {
             Some(config) => *config,
             None => {
-                let settings = row_settings(row, columns, extraction);
+                let settings = self.row_settings(row, columns, extraction);
                 let config = extraction.config(settings);
                 self.seen.insert(self.key.clone(), config);
                 config
@@ -171,28 +179,46 @@ impl ConfigCache {
         self.last = Some(config);
         config
     }
-}
 
-fn row_settings(row: &Row<'_>, columns: &Columns, extraction: &mut Extraction) -> Settings {
-    let cell = |index: usize| row.get(index).unwrap_or("");
-    let mut settings = Settings::new();
-    for &index in &columns.options {
-        let raw = cell(index).trim();
-        if raw.starts_with('{')
-            && let Ok(serde_json::Value::Object(map)) = serde_json::from_str(raw)
-        {
-            for (key, value) in &map {
-                if let Some(Field::Setting(setting)) = extraction.names.classify(key) {
-                    insert_json_setting(&mut settings, setting, value);
+    fn row_settings(
+        &mut self,
+        row: &Row<'_>,
+        columns: &Columns,
+        extraction: &mut Extraction,
+    ) -> Settings {
+        let cell = |index: usize| row.get(index).unwrap_or("");
+        let mut settings = Settings::new();
+        for &index in &columns.options {
+            let raw = cell(index).trim();
+            if raw.starts_with('{')
+                && let Ok(serde_json::Value::Object(map)) = serde_json::from_str(raw)
+            {
+                for (key, value) in &map {
+                    if let Some(Field::Setting(setting)) = extraction.names.classify(key) {
+                        insert_json_setting(&mut settings, setting, value);
+                    }
                 }
             }
         }
+        // A column of its own wins over the same key inside `options`.
+        self.values
+            .resize_with(columns.settings.len(), HashMap::default);
+        for (&(index, setting), known) in columns.settings.iter().zip(&mut self.values) {
+            let raw = cell(index);
+            let value = match known.get(raw) {
+                Some(value) => value.clone(),
+                None => {
+                    let value = setting_value(setting, raw).map(Arc::from);
+                    known.insert(raw.to_owned(), value.clone());
+                    value
+                }
+            };
+            if let Some(value) = value {
+                settings.insert(setting, value);
+            }
+        }
+        settings
     }
-    // A column of its own wins over the same key inside `options`.
-    for &(index, setting) in &columns.settings {
-        insert_setting(&mut settings, setting, cell(index));
-    }
-    settings
 }
 
 fn read_row(
@@ -340,7 +366,7 @@ mod tests {
             extraction
                 .configs
                 .iter()
-                .all(|c| !c.contains_key(&SettingId::NumCtx))
+                .all(|c| !c.contains_key(SettingId::NumCtx))
         );
     }
 
@@ -398,18 +424,9 @@ mod tests {
             "model,tokens_s,options\nm,50,\"{\"\"temperature\"\":0.3,\"\"top_p\"\":0.9}\"\n",
         );
         let settings = &extraction.configs[extraction.records[0].config as usize];
-        assert_eq!(
-            settings.get(&SettingId::Temperature).map(String::as_str),
-            Some("0.3")
-        );
-        assert_eq!(
-            settings.get(&SettingId::TopP).map(String::as_str),
-            Some("0.9")
-        );
-        assert_eq!(
-            settings.get(&SettingId::Model).map(String::as_str),
-            Some("m")
-        );
+        assert_eq!(settings.get(SettingId::Temperature), Some("0.3"));
+        assert_eq!(settings.get(SettingId::TopP), Some("0.9"));
+        assert_eq!(settings.get(SettingId::Model), Some("m"));
     }
 
     #[test]

@@ -28,12 +28,14 @@ mod report;
 pub mod stats;
 pub mod text;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::FileType;
+use crate::content::{self, ContentProblem};
 pub use findings::{Finding, Severity};
 use names::NameCache;
 pub use names::{EnvKind, MetricId, SettingId};
@@ -349,32 +351,52 @@ pub struct EnvValue {
 /// entry point for benchmarks and quick checks. `None` for files with no
 /// values or failed runs.
 pub fn extract_file(path: &str, file_type: FileType, bytes: &[u8]) -> Option<FileMetrics> {
-    let extraction = extract(path, file_type, bytes, &mut NameCache::default())?;
-    let (metrics, _) = summarise_file(path, &extraction);
+    let (extraction, _) = extract(path, file_type, bytes, &mut NameCache::default());
+    let (metrics, _) = summarise_file(path, &extraction?);
     metrics
 }
 
+/// Reads a file's numbers and, with the same decoding and parsing, checks
+/// its content: the verdict is exactly [`content::check`]'s, without
+/// decoding and parsing the file a second time for it.
 fn extract(
     path: &str,
     file_type: FileType,
     bytes: &[u8],
     names: &mut NameCache,
-) -> Option<Extraction> {
+) -> (Option<Extraction>, Result<(), ContentProblem>) {
     if file_type == FileType::Other {
-        return None;
+        return (None, Ok(()));
     }
-    let source = text::decode(bytes);
+    // Text that is not UTF-8 (UTF-16 above all) is a problem for the
+    // inventory, but its numbers are still read.
+    let (source, mut verdict) = match content::decode_utf8(bytes) {
+        Ok(text) => (Cow::Borrowed(text), Ok(())),
+        Err(problem) => (text::decode(bytes), Err(problem)),
+    };
     let mut extraction = Extraction::new(file_type, path);
     extraction.names = std::mem::take(names);
     match file_type {
-        FileType::Csv => csv::extract(&source, &mut extraction),
-        FileType::Json => json::extract(&source, &mut extraction),
+        FileType::Csv => {
+            csv::extract(&source, &mut extraction);
+            if let (Ok(()), Some((line, fields, expected))) = (&verdict, extraction.ragged) {
+                verdict = Err(content::ragged_csv(line, fields, expected));
+            }
+        }
+        FileType::Json => {
+            if json::extract(&source, &mut extraction).is_err() && verdict.is_ok() {
+                // Asked again without building values: the few documents a
+                // value cannot hold (a number beyond a double's range) are
+                // still well-formed JSON.
+                verdict = content::check_json(&source);
+            }
+        }
         FileType::Md => markdown::extract(&source, &mut extraction),
         FileType::Other => {}
     }
     extraction.finish_records();
     *names = std::mem::take(&mut extraction.names);
-    Some(extraction)
+    (Some(extraction), verdict)
 }
 
 /// Collects metrics file by file; owned by [`crate::InventoryBuilder`].
@@ -502,15 +524,27 @@ impl MetricsCollector {
         }
     }
 
-    /// Reads one file's bytes. Whatever goes wrong inside the file stays
+    /// Reads one file's bytes and checks its content: the result is
+    /// [`content::check`]'s, found while reading the numbers (one decoding
+    /// and one parse for both). Whatever goes wrong inside the file stays
     /// inside its own result.
-    pub fn add(&mut self, path: &str, file_type: FileType, bytes: &[u8]) {
+    pub fn add(
+        &mut self,
+        path: &str,
+        file_type: FileType,
+        bytes: &[u8],
+    ) -> Result<(), ContentProblem> {
         if self.off {
-            return;
+            return content::check(file_type, bytes);
         }
-        let Some(extraction) = extract(path, file_type, bytes, &mut self.names) else {
-            return;
-        };
+        let (extraction, verdict) = extract(path, file_type, bytes, &mut self.names);
+        if let Some(extraction) = extraction {
+            self.collect(path, file_type, bytes, extraction);
+        }
+        verdict
+    }
+
+    fn collect(&mut self, path: &str, file_type: FileType, bytes: &[u8], extraction: Extraction) {
         let (metrics, fingerprint) = summarise_file(path, &extraction);
         let mut metrics = metrics.map(Box::new);
         // Past [`DETAILED_FILES`] files the JSON lists brief entries only:
@@ -545,7 +579,7 @@ impl MetricsCollector {
             .configs
             .iter()
             .map(|settings| {
-                settings.len() + usize::from(settings.contains_key(&SettingId::Model)) * 2
+                settings.len() + usize::from(settings.contains_key(SettingId::Model)) * 2
             })
             .max()
             .unwrap_or(0);
@@ -851,8 +885,8 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
     // new combination on every row but few values per setting), then sorted.
     let mut distinct: BTreeMap<SettingId, FxHashSet<&str>> = BTreeMap::new();
     for (config, _) in configs_used.iter().enumerate().filter(|(_, used)| **used) {
-        for (setting, value) in &extraction.configs[config] {
-            distinct.entry(*setting).or_default().insert(value);
+        for (setting, value) in extraction.configs[config].iter() {
+            distinct.entry(setting).or_default().insert(value);
         }
     }
     let settings: BTreeMap<SettingId, Vec<String>> = distinct

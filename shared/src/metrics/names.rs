@@ -88,6 +88,19 @@ pub enum SettingId {
 }
 
 impl SettingId {
+    /// Every setting, in the order settings are listed and compared.
+    pub const ALL: [SettingId; 9] = [
+        SettingId::Model,
+        SettingId::NumGpu,
+        SettingId::NumCtx,
+        SettingId::Temperature,
+        SettingId::TopP,
+        SettingId::TopK,
+        SettingId::RepeatPenalty,
+        SettingId::Quantization,
+        SettingId::Backend,
+    ];
+
     pub fn id(self) -> &'static str {
         match self {
             SettingId::Model => "model",

@@ -3,6 +3,7 @@
 //! the settings they ran with, and whether they failed.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHasher};
 use std::hash::{Hash, Hasher};
@@ -17,8 +18,66 @@ use crate::classify::FileType;
 /// runaway log cannot exhaust the page's memory.
 pub const MAX_RECORDS_PER_FILE: usize = 100_000;
 
-/// Settings of one record, values in canonical text (`1024`, `0.2`).
-pub type Settings = BTreeMap<SettingId, String>;
+/// Settings of one record: at most one value per setting, in canonical text
+/// (`1024`, `0.2`). A slot per setting rather than a map, and values shared
+/// rather than copied: a random sweep has a new combination on every row,
+/// and a map with its own strings per row was a large share of reading one.
+/// Compared and ordered as a map of setting to value would be.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Settings {
+    values: [Option<Arc<str>>; SettingId::ALL.len()],
+}
+
+impl Settings {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn get(&self, setting: SettingId) -> Option<&str> {
+        self.values[setting as usize].as_deref()
+    }
+
+    pub fn contains_key(&self, setting: SettingId) -> bool {
+        self.values[setting as usize].is_some()
+    }
+
+    pub fn insert(&mut self, setting: SettingId, value: impl Into<Arc<str>>) {
+        self.values[setting as usize] = Some(value.into());
+    }
+
+    pub fn remove(&mut self, setting: SettingId) -> Option<String> {
+        self.values[setting as usize].take().map(|v| v.to_string())
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.iter().flatten().count()
+    }
+
+    /// The settings present, in [`SettingId`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (SettingId, &str)> {
+        SettingId::ALL
+            .into_iter()
+            .zip(&self.values)
+            .filter_map(|(setting, value)| Some((setting, value.as_deref()?)))
+    }
+
+    /// As the map the JSON writes.
+    pub fn to_map(&self) -> BTreeMap<SettingId, String> {
+        self.iter().map(|(k, v)| (k, v.to_owned())).collect()
+    }
+}
+
+impl Ord for Settings {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.iter().cmp(other.iter())
+    }
+}
+
+impl PartialOrd for Settings {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 /// Distinct settings, each stored once and named by its index. A sweep of
 /// 10,000 rows typically has a few dozen distinct settings: storing a map per
@@ -225,6 +284,9 @@ pub struct Extraction {
     pub has_metric_names: bool,
     /// CSV data rows seen, metric or not.
     pub data_rows: u64,
+    /// The first CSV row whose field count differs from the header's: its
+    /// line, its fields, the header's.
+    pub ragged: Option<(u64, usize, usize)>,
     pub timestamp_formats: BTreeSet<TimestampFormat>,
     /// The first value seen for each environment fact.
     pub environment: BTreeMap<EnvKind, String>,
@@ -245,6 +307,7 @@ impl Extraction {
             derived: None,
             has_metric_names: false,
             data_rows: 0,
+            ragged: None,
             timestamp_formats: BTreeSet::new(),
             environment: BTreeMap::new(),
             skipped_records: 0,
@@ -394,23 +457,25 @@ fn has_dotted_number(text: &str) -> bool {
 
 /// Stores a setting given as text, if it is a valid value for that setting.
 pub fn insert_setting(settings: &mut Settings, setting: SettingId, raw: &str) {
+    if let Some(value) = setting_value(setting, raw) {
+        settings.insert(setting, value);
+    }
+}
+
+/// The canonical text of a setting given as text, or `None` when it is not
+/// a valid value for that setting.
+pub fn setting_value(setting: SettingId, raw: &str) -> Option<String> {
     let raw = raw.trim();
     if text::is_missing(raw) {
-        return;
+        return None;
     }
-    let value = if setting.is_numeric() {
-        if is_shortest_decimal(raw) {
-            raw.to_owned()
-        } else {
-            match text::parse_number(raw) {
-                Some(number) => format_number(number),
-                None => return,
-            }
-        }
-    } else {
-        text::excerpt(raw, 120)
-    };
-    settings.insert(setting, value);
+    if !setting.is_numeric() {
+        return Some(text::excerpt(raw, 120));
+    }
+    if is_shortest_decimal(raw) {
+        return Some(raw.to_owned());
+    }
+    text::parse_number(raw).map(format_number)
 }
 
 /// Stores a setting given as a JSON value.
@@ -494,17 +559,36 @@ const FAILURE_PHRASES: [&str; 7] = [
 
 /// Whether `text` carries one of the known failure messages.
 pub fn mentions_failure(text: &str) -> bool {
-    if text.len() < 10 {
+    const SHORTEST: usize = shortest(&FAILURE_PHRASES);
+    if text.len() < SHORTEST {
         return false;
     }
-    // Compared in place: lower-casing every free-text cell into a new string
-    // was a measurable share of a large folder's time.
+    // One pass over the text, comparing in place only where a phrase's first
+    // letter stands: this runs on every free-text cell of every row, and
+    // lower-casing each into a new string, or trying every phrase at every
+    // position, were both a measurable share of a large folder's time.
     let bytes = text.as_bytes();
-    FAILURE_PHRASES.iter().any(|phrase| {
-        bytes
-            .windows(phrase.len())
-            .any(|window| window.eq_ignore_ascii_case(phrase.as_bytes()))
+    (0..=bytes.len() - SHORTEST).any(|at| {
+        let first = bytes[at].to_ascii_lowercase();
+        FAILURE_PHRASES.iter().any(|phrase| {
+            phrase.as_bytes()[0] == first
+                && bytes
+                    .get(at..at + phrase.len())
+                    .is_some_and(|window| window.eq_ignore_ascii_case(phrase.as_bytes()))
+        })
     })
+}
+
+const fn shortest(phrases: &[&str]) -> usize {
+    let mut shortest = usize::MAX;
+    let mut i = 0;
+    while i < phrases.len() {
+        if phrases[i].len() < shortest {
+            shortest = phrases[i].len();
+        }
+        i += 1;
+    }
+    shortest
 }
 
 #[cfg(test)]
@@ -581,6 +665,37 @@ mod tests {
     }
 
     #[test]
+    fn settings_order_as_a_map_of_setting_to_value_would() {
+        let map_of = |pairs: &[(SettingId, &str)]| -> (Settings, BTreeMap<SettingId, String>) {
+            let mut settings = Settings::new();
+            let mut map = BTreeMap::new();
+            for (setting, value) in pairs {
+                settings.insert(*setting, *value);
+                map.insert(*setting, value.to_string());
+            }
+            (settings, map)
+        };
+        let cases = [
+            map_of(&[]),
+            map_of(&[(SettingId::Model, "a")]),
+            map_of(&[(SettingId::Model, "a"), (SettingId::NumGpu, "40")]),
+            map_of(&[(SettingId::Model, "b")]),
+            map_of(&[(SettingId::NumGpu, "40")]),
+            map_of(&[(SettingId::NumGpu, "40"), (SettingId::Backend, "x")]),
+            map_of(&[(SettingId::NumCtx, "1024")]),
+            map_of(&[(SettingId::Model, "a"), (SettingId::Temperature, "0.2")]),
+        ];
+        for (a, a_map) in &cases {
+            assert_eq!(&a.to_map(), a_map);
+            assert_eq!(a.len(), a_map.len());
+            for (b, b_map) in &cases {
+                assert_eq!(a.cmp(b), a_map.cmp(b_map), "{a_map:?} against {b_map:?}");
+                assert_eq!(a == b, a_map == b_map);
+            }
+        }
+    }
+
+    #[test]
     fn settings_are_validated_and_canonical() {
         let mut settings = Settings::new();
         insert_setting(&mut settings, SettingId::NumCtx, "player_died");
@@ -589,20 +704,11 @@ mod tests {
         insert_setting(&mut settings, SettingId::Model, "");
         // `top_k = 0` (no limit) is a setting, not a blank.
         insert_setting(&mut settings, SettingId::TopK, "0");
-        assert_eq!(settings.get(&SettingId::NumCtx), None);
-        assert_eq!(
-            settings.get(&SettingId::NumGpu).map(String::as_str),
-            Some("40")
-        );
-        assert_eq!(
-            settings.get(&SettingId::Temperature).map(String::as_str),
-            Some("0.2")
-        );
-        assert_eq!(settings.get(&SettingId::Model), None);
-        assert_eq!(
-            settings.get(&SettingId::TopK).map(String::as_str),
-            Some("0")
-        );
+        assert_eq!(settings.get(SettingId::NumCtx), None);
+        assert_eq!(settings.get(SettingId::NumGpu), Some("40"));
+        assert_eq!(settings.get(SettingId::Temperature), Some("0.2"));
+        assert_eq!(settings.get(SettingId::Model), None);
+        assert_eq!(settings.get(SettingId::TopK), Some("0"));
     }
 
     #[test]

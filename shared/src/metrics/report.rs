@@ -30,7 +30,7 @@ struct Key {
 impl Key {
     fn label(&self) -> String {
         let mut parts = vec![scope_label(&self.model, &self.scope)];
-        for (setting, value) in &self.settings {
+        for (setting, value) in self.settings.iter() {
             parts.push(format!("{}={value}", setting.id()));
         }
         parts.join(" ")
@@ -144,7 +144,7 @@ impl ReportBuild {
                 if record.aggregate {
                     continue;
                 }
-                let has_model = configs[record.config as usize].contains_key(&SettingId::Model);
+                let has_model = configs[record.config as usize].contains_key(SettingId::Model);
                 let scope = (!has_model).then_some(index);
                 let group = by_index.entry((record.config, scope)).or_default();
                 group.files.insert(index);
@@ -233,7 +233,7 @@ impl ReportBuild {
                 label: key.label(),
                 model: key.model.clone(),
                 scope: key.scope.clone(),
-                settings: key.settings.clone(),
+                settings: key.settings.to_map(),
                 runs: group.runs.len() as u64,
                 failed: group.failed,
                 files: shown,
@@ -312,7 +312,7 @@ fn keyed_groups(
     let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
     for ((config, scope), group) in by_index {
         let mut settings = configs[config as usize].clone();
-        let model = settings.remove(&SettingId::Model);
+        let model = settings.remove(SettingId::Model);
         let key = Key {
             model,
             scope: scope.map(|file| files[file].path.clone()),
@@ -495,15 +495,15 @@ fn grids(files: &[Collected], groups: &BTreeMap<Key, Group>) -> Vec<Grid> {
     let mut by_scope: BTreeMap<Scope, BTreeMap<(String, String), Cell>> = BTreeMap::new();
     for (key, group) in groups {
         let (Some(gpu), Some(ctx)) = (
-            key.settings.get(&SettingId::NumGpu),
-            key.settings.get(&SettingId::NumCtx),
+            key.settings.get(SettingId::NumGpu),
+            key.settings.get(SettingId::NumCtx),
         ) else {
             continue;
         };
         let cell = by_scope
             .entry(key.within())
             .or_default()
-            .entry((gpu.clone(), ctx.clone()))
+            .entry((gpu.to_owned(), ctx.to_owned()))
             .or_default();
         cell.0.extend(group.runs.iter().copied());
         cell.1.extend(group.files.iter().copied());

@@ -602,3 +602,38 @@ fn a_large_folder_gets_brief_file_entries() {
     assert_eq!(config.files.len(), GROUP_FILES_SHOWN);
     assert_eq!(config.more_files, 334 - GROUP_FILES_SHOWN as u64);
 }
+
+#[test]
+fn reading_the_numbers_gives_the_content_check_s_verdict() {
+    let utf16: Vec<u8> = "\u{feff}model,ttft_ms\nm,1\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let cases: Vec<(FileType, Vec<u8>)> = vec![
+        (FileType::Json, br#"{"ttft_ms": 1}"#.to_vec()),
+        (FileType::Json, b"{\n  \"a\": 1\n  \"b\": 2\n}".to_vec()),
+        (FileType::Json, b"[1, 2".to_vec()),
+        (FileType::Json, b"".to_vec()),
+        // Well-formed, but no double holds it: the check accepts it.
+        (FileType::Json, br#"{"ttft_ms": 1e400}"#.to_vec()),
+        (FileType::Json, b"\xEF\xBB\xBF{}".to_vec()),
+        (FileType::Csv, b"a,b\n1,2\n".to_vec()),
+        (FileType::Csv, b"ttft_ms,b\n1,2\n\n3\n4,5,6\n".to_vec()),
+        (FileType::Csv, b"a,b\r\n1,\"x\ny\"\r\n2\r\n".to_vec()),
+        (FileType::Csv, b"".to_vec()),
+        (FileType::Csv, utf16),
+        (FileType::Md, b"- TTFT: 551.66 ms\n".to_vec()),
+        (FileType::Md, b"caf\xE9".to_vec()),
+        (FileType::Other, vec![0, 1, 2]),
+    ];
+    for (file_type, bytes) in cases {
+        let mut collector = MetricsCollector::new();
+        let verdict = collector.add("x", file_type, &bytes);
+        assert_eq!(
+            verdict,
+            content::check(file_type, &bytes),
+            "{file_type:?} {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+}
