@@ -91,7 +91,11 @@ async fn run_scan(
         }
         yield_to_browser().await;
     }
-    finish_in_steps(name, scan.finishing(), total, on_progress).await
+    // The totals (sorting every entry) take a task of their own, apart from
+    // the first slice of the cross-file work.
+    let finishing = scan.finishing();
+    yield_to_browser().await;
+    finish_in_steps(name, finishing, total, on_progress).await
 }
 
 /// The cross-file work, a slice at a time too: on a large folder it takes
@@ -163,13 +167,16 @@ pub async fn inventory_zip_file(
 /// while the module works, instead of the two taking turns.
 struct Prefetch {
     range: std::ops::Range<u64>,
-    result: Rc<RefCell<Option<Result<Vec<u8>, String>>>>,
+    result: Rc<RefCell<Option<WindowRead>>>,
     done: js_sys::Promise,
 }
 
+/// The bytes of a window, or why they could not be read.
+type WindowRead = Result<Vec<u8>, String>;
+
 impl Prefetch {
     fn start(file: web_sys::File, range: std::ops::Range<u64>) -> Prefetch {
-        let result: Rc<RefCell<Option<Result<Vec<u8>, String>>>> = Rc::default();
+        let result: Rc<RefCell<Option<WindowRead>>> = Rc::default();
         let slot = Rc::clone(&result);
         let (start, end) = (range.start as f64, range.end as f64);
         let done = wasm_bindgen_futures::future_to_promise(async move {
@@ -184,7 +191,7 @@ impl Prefetch {
         }
     }
 
-    async fn bytes(self) -> Result<Vec<u8>, String> {
+    async fn bytes(self) -> WindowRead {
         let _ = JsFuture::from(self.done).await;
         self.result
             .borrow_mut()
@@ -335,7 +342,9 @@ pub async fn inventory_folder(
         done: total,
         total,
     });
-    finish_in_steps(&folder, builder.finishing(), total, on_progress).await
+    let finishing = builder.finishing();
+    yield_to_browser().await;
+    finish_in_steps(&folder, finishing, total, on_progress).await
 }
 
 fn relative_path(file: &web_sys::File) -> String {

@@ -716,6 +716,7 @@ enum FinishStage {
     /// Reading was turned off: only the lint's parts about the folder run.
     NotRead,
     Sort,
+    Duplicates,
     Group,
     Build(Box<report::ReportBuild>),
     /// The lint's parts from this one on.
@@ -754,6 +755,9 @@ impl Finishing {
             }
             FinishStage::Sort => {
                 self.files.sort_by(|a, b| a.path.cmp(&b.path));
+                FinishStage::Duplicates
+            }
+            FinishStage::Duplicates => {
                 mark_duplicates(&mut self.files);
                 FinishStage::Group
             }
