@@ -401,11 +401,12 @@ fn extract(
 
 /// Collects metrics file by file; owned by [`crate::InventoryBuilder`].
 ///
-/// TODO: a 20,000-file, 49 MB zip still peaks at about 180 MB of native RSS
-/// (about 140 MB of heap, most of it the kept values of 462,000 runs).
-/// Derived files (sweeps of means) still build a record and a settings map
-/// per row before being summarised; summarising them row by row as they are
-/// read would cut most of the remaining transient allocation and time.
+/// TODO: a 20,000-file, 49 MB zip peaks at about 155-170 MB of native RSS
+/// for under 100 MB of live heap (most of it the kept values of 462,000
+/// runs); the rest is gaps in glibc's heap left by each derived file's
+/// per-row records and settings table. Summarising derived files (sweeps
+/// of means) row by row as they are read would cut most of that transient
+/// allocation, and time.
 #[derive(Debug, Default)]
 pub struct MetricsCollector {
     files: Vec<Collected>,
