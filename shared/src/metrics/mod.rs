@@ -32,6 +32,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashSet;
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::FileType;
@@ -480,7 +481,7 @@ struct Collected {
     /// Boxed: this is kept for every file, so its size is paid 20,000 times
     /// in a large folder, and only files with values have one.
     metrics: Option<Box<FileMetrics>>,
-    /// Size and FNV-1a hash of the bytes: identical copies are duplicates.
+    /// Size and XXH3 hash of the bytes: identical copies are duplicates.
     content: (usize, u64),
     /// Hash of the successful values in order, when there are enough of them
     /// to tell a copy from a coincidence.
@@ -656,7 +657,7 @@ impl MetricsCollector {
             path: path.to_owned(),
             format: file_type,
             metrics,
-            content: (bytes.len(), fnv1a(bytes)),
+            content: (bytes.len(), xxh3_64(bytes)),
             fingerprint,
             richness,
             records,
@@ -839,7 +840,7 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
     // and the source of each successful reading.
     let mut values: [Vec<(f64, usize, u16)>; MetricId::ALL.len()] = Default::default();
     let mut reported: BTreeMap<MetricId, Vec<Point>> = BTreeMap::new();
-    let mut fingerprint = Fnv::new();
+    let mut fingerprint = Xxh3::new();
     let mut fingerprinted = 0usize;
     // The settings of successful records, by index: a sweep of 10,000 rows
     // has a few dozen distinct ones, so their values are gathered once each.
@@ -869,8 +870,8 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
                     continue;
                 };
                 values[slot].push((reading.value, index, reading.source));
-                fingerprint.write(&[reading.metric as u8]);
-                fingerprint.write(&((reading.value * 1e6).round() as i64).to_le_bytes());
+                fingerprint.update(&[reading.metric as u8]);
+                fingerprint.update(&((reading.value * 1e6).round() as i64).to_le_bytes());
             }
         } else {
             for reading in &record.values {
@@ -961,7 +962,7 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
         series,
         reported,
     };
-    let fingerprint = (fingerprinted >= 3).then(|| fingerprint.finish());
+    let fingerprint = (fingerprinted >= 3).then(|| fingerprint.digest());
     (Some(metrics), fingerprint)
 }
 
@@ -1003,33 +1004,6 @@ fn mark_duplicates(files: &mut [Collected]) {
                 metrics.duplicate_of = Some(kept_path.clone());
             }
         }
-    }
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash = Fnv::new();
-    hash.write(bytes);
-    hash.finish()
-}
-
-/// FNV-1a, 64-bit: tiny, and the same on every target (unlike `DefaultHasher`,
-/// whose algorithm is unspecified).
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 ^= u64::from(*byte);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 
