@@ -2,7 +2,6 @@
 //! converted to canonical units, its settings, and whether it failed.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -127,50 +126,74 @@ impl Columns {
     }
 }
 
-/// The settings index of rows already seen in a file, by the raw text of
-/// their setting cells: a sweep repeats a few dozen combinations over
-/// thousands of rows, and working out each row's settings anew (numbers
-/// parsed and printed back, JSON options parsed, the set hashed) was a large
-/// share of reading it. (A cache across files was tried: folders of random
-/// sweeps, whose rows never repeat, made it slower.)
+/// The settings index of rows already seen in a file. Each setting cell's
+/// raw text is numbered per column on first sight, so a row's settings are
+/// named by a short list of numbers: a sweep repeats a few dozen
+/// combinations over thousands of rows, and a random one repeats values
+/// even when it never repeats a combination. Working out each row's
+/// settings anew (numbers parsed and printed back, JSON options parsed, the
+/// set's strings hashed) was a large share of reading a file. (A cache
+/// across files was tried: folders of random sweeps made it slower.)
 #[derive(Default)]
 struct ConfigCache {
-    /// The setting cells of the row at hand, joined.
-    key: String,
-    /// Those of the row before, and its settings index.
-    last_key: String,
+    /// Per cell column (the `options` columns, then the setting columns, as
+    /// in [`Columns`]), the number of each raw text seen.
+    ids: Vec<HashMap<String, u32>>,
+    /// Per cell column, by number, the settings that text gives: the keys
+    /// of an `options` JSON object, or the column's one canonical value.
+    given: Vec<Vec<Settings>>,
+    /// The numbers of the row at hand, and of the row before with its index.
+    key: Vec<u32>,
+    last_key: Vec<u32>,
     last: Option<u32>,
-    seen: HashMap<String, u32>,
-    /// Per setting column (as in [`Columns::settings`]), the canonical value
-    /// of each raw cell seen: rows repeat values even when their
-    /// combinations do not.
-    values: Vec<HashMap<String, Option<Arc<str>>>>,
+    seen: HashMap<Box<[u32]>, u32>,
 }
 
 impl ConfigCache {
     /// The settings index of `row`, worked out only for cells not seen before.
     fn config_of(&mut self, row: &Row<'_>, columns: &Columns, extraction: &mut Extraction) -> u32 {
-        // The columns are the file's, so the cells alone tell rows apart.
-        self.key.clear();
         let cells = columns
             .options
             .iter()
-            .chain(columns.settings.iter().map(|(index, _)| index));
-        for &index in cells {
-            self.key.push_str(row.get(index).unwrap_or(""));
-            self.key.push('\u{1f}');
+            .map(|index| (*index, None))
+            .chain(columns.settings.iter().map(|(index, s)| (*index, Some(*s))));
+        let count = columns.options.len() + columns.settings.len();
+        self.ids.resize_with(count, HashMap::default);
+        self.given.resize_with(count, Vec::new);
+        self.key.clear();
+        for (slot, (index, setting)) in cells.enumerate() {
+            let raw = row.get(index).unwrap_or("");
+            let id = match self.ids[slot].get(raw) {
+                Some(id) => *id,
+                None => {
+                    let given = match setting {
+                        Some(setting) => setting_of_cell(setting, raw),
+                        None => settings_of_options(raw, extraction),
+                    };
+                    let id = u32::try_from(self.given[slot].len()).unwrap_or(u32::MAX);
+                    self.given[slot].push(given);
+                    self.ids[slot].insert(raw.to_owned(), id);
+                    id
+                }
+            };
+            self.key.push(id);
         }
         if let Some(config) = self.last
             && self.key == self.last_key
         {
             return config;
         }
-        let config = match self.seen.get(&self.key) {
+        let config = match self.seen.get(self.key.as_slice()) {
             Some(config) => *config,
             None => {
-                let settings = self.row_settings(row, columns, extraction);
+                // A column of its own wins over the same key inside
+                // `options`: the options columns come first.
+                let mut settings = Settings::new();
+                for (given, id) in self.given.iter().zip(&self.key) {
+                    settings.merge(&given[*id as usize]);
+                }
                 let config = extraction.config(settings);
-                self.seen.insert(self.key.clone(), config);
+                self.seen.insert(self.key.as_slice().into(), config);
                 config
             }
         };
@@ -179,46 +202,31 @@ impl ConfigCache {
         self.last = Some(config);
         config
     }
+}
 
-    fn row_settings(
-        &mut self,
-        row: &Row<'_>,
-        columns: &Columns,
-        extraction: &mut Extraction,
-    ) -> Settings {
-        let cell = |index: usize| row.get(index).unwrap_or("");
-        let mut settings = Settings::new();
-        for &index in &columns.options {
-            let raw = cell(index).trim();
-            if raw.starts_with('{')
-                && let Ok(serde_json::Value::Object(map)) = serde_json::from_str(raw)
-            {
-                for (key, value) in &map {
-                    if let Some(Field::Setting(setting)) = extraction.names.classify(key) {
-                        insert_json_setting(&mut settings, setting, value);
-                    }
-                }
-            }
-        }
-        // A column of its own wins over the same key inside `options`.
-        self.values
-            .resize_with(columns.settings.len(), HashMap::default);
-        for (&(index, setting), known) in columns.settings.iter().zip(&mut self.values) {
-            let raw = cell(index);
-            let value = match known.get(raw) {
-                Some(value) => value.clone(),
-                None => {
-                    let value = setting_value(setting, raw).map(Arc::from);
-                    known.insert(raw.to_owned(), value.clone());
-                    value
-                }
-            };
-            if let Some(value) = value {
-                settings.insert(setting, value);
-            }
-        }
-        settings
+/// The settings one setting cell gives: its canonical value, if valid.
+fn setting_of_cell(setting: SettingId, raw: &str) -> Settings {
+    let mut settings = Settings::new();
+    if let Some(value) = setting_value(setting, raw) {
+        settings.insert(setting, value);
     }
+    settings
+}
+
+/// The settings an `options` cell gives: the known keys of a JSON object.
+fn settings_of_options(raw: &str, extraction: &mut Extraction) -> Settings {
+    let mut settings = Settings::new();
+    let raw = raw.trim();
+    if raw.starts_with('{')
+        && let Ok(serde_json::Value::Object(map)) = serde_json::from_str(raw)
+    {
+        for (key, value) in &map {
+            if let Some(Field::Setting(setting)) = extraction.names.classify(key) {
+                insert_json_setting(&mut settings, setting, value);
+            }
+        }
+    }
+    settings
 }
 
 fn read_row(

@@ -45,6 +45,15 @@ impl Settings {
         self.values[setting as usize] = Some(value.into());
     }
 
+    /// Takes every setting `other` has, over any this one has.
+    pub fn merge(&mut self, other: &Settings) {
+        for (mine, theirs) in self.values.iter_mut().zip(&other.values) {
+            if theirs.is_some() {
+                mine.clone_from(theirs);
+            }
+        }
+    }
+
     pub fn remove(&mut self, setting: SettingId) -> Option<String> {
         self.values[setting as usize].take().map(|v| v.to_string())
     }
