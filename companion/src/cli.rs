@@ -1,5 +1,6 @@
 //! Command-line interface: `chimera serve` and `chimera inventory`.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -224,7 +225,11 @@ fn inventory(args: &InventoryArgs) -> ExitCode {
     match result {
         Ok(inventory) => {
             if args.json {
-                print!("{}", inventory.to_json());
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                if let Err(error) = inventory.write_json(&mut out).and_then(|()| out.flush()) {
+                    eprintln!("chimera: writing the inventory: {error}");
+                    return ExitCode::FAILURE;
+                }
             } else {
                 print!("{}", inventory.summary_text());
             }

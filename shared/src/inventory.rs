@@ -418,9 +418,17 @@ impl Finishing {
 impl Inventory {
     /// Pretty JSON, the exact text both the page and the CLI write.
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("an inventory always serialises");
-        text.push('\n');
-        text
+        let mut text = Vec::new();
+        self.write_json(&mut text)
+            .expect("an inventory always serialises");
+        String::from_utf8(text).expect("serde_json writes UTF-8")
+    }
+
+    /// [`Self::to_json`]'s text, written as it is made: a large folder's JSON
+    /// runs to tens of megabytes, which need not be held at once.
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        out.write_all(b"\n")
     }
 
     /// The latest modification time over every type, with its zone flag.

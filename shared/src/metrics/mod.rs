@@ -32,8 +32,8 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashSet;
-use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::classify::FileType;
 use crate::content::{self, ContentProblem};
