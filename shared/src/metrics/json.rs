@@ -94,7 +94,8 @@ fn visit_object(
     }
 
     let under_gpu = parent_key.is_some_and(is_gpu_key);
-    let mut record = Record::new(RecordAt::Path(path.as_str().into()));
+    // The place is filled in only for a run: most objects are not one.
+    let mut record = Record::new(RecordAt::Line(0));
     let mut all_aggregate = true;
     let mut failure: Option<Failure> = None;
     for ((key, value), field) in entries.iter().zip(&fields) {
@@ -184,6 +185,7 @@ fn visit_object(
     }
     let is_run = !record.values.is_empty() || (in_run_list && failure.is_some());
     if is_run {
+        record.at = RecordAt::Path(path.as_str().into());
         record.aggregate = !record.values.is_empty() && all_aggregate;
         record.failure = failure;
         record.config = extraction.config_of(&settings);

@@ -339,6 +339,17 @@ impl Extraction {
 
     /// The index of a value source, added on first use.
     pub fn source(&mut self, name: &str, metric: MetricId, unit: Unit, aggregate: bool) -> u16 {
+        // A JSON file asks once per value, for a handful of sources: a short
+        // name already in its excerpt form is found without building a key.
+        let plain = name.len() <= 80 && name.trim() == name && !name.contains(['\n', '\r']);
+        if plain
+            && self.sources.len() <= 16
+            && let Some(index) = self.sources.iter().position(|s| {
+                s.name == name && s.metric == metric && s.unit == unit && s.aggregate == aggregate
+            })
+        {
+            return index as u16;
+        }
         let key = Source {
             name: text::excerpt(name, 80),
             metric,
