@@ -412,6 +412,26 @@ mod tests {
     }
 
     #[test]
+    fn impossible_values_are_left_out_of_successful_rows() {
+        let extraction = read(
+            "runs.csv",
+            "ttft_ms,tokens_s,eval_count
+             120,-3.5,40
+             0,55,0
+             -1,-2,-3
+             130,60,41
+",
+        );
+        // The third row measured nothing possible: it is no run at all.
+        assert_eq!(extraction.records.len(), 3);
+        assert_eq!(values(&extraction, MetricId::TtftMs), [120.0, 130.0]);
+        assert_eq!(values(&extraction, MetricId::TokensPerSecond), [55.0, 60.0]);
+        assert_eq!(values(&extraction, MetricId::EvalTokens), [40.0, 0.0, 41.0]);
+        assert_eq!(extraction.impossible_values, 5);
+        assert!(extraction.records.iter().all(|r| r.failure.is_none()));
+    }
+
+    #[test]
     fn failure_text_in_a_free_column_marks_the_row() {
         let extraction = read(
             "r.csv",

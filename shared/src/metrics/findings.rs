@@ -63,7 +63,7 @@ pub struct Context<'a> {
 pub(super) const FOLDER_PARTS: std::ops::Range<usize> = 0..2;
 
 /// How many parts [`lint_part`] has.
-pub(super) const LINT_PARTS: usize = 13;
+pub(super) const LINT_PARTS: usize = 14;
 
 /// One part of the lint, `0..LINT_PARTS`, in the order the findings are
 /// listed: run one at a time, none holds a page for long.
@@ -80,14 +80,15 @@ pub(super) fn lint_part(
         2 => csv_without_metrics(files, out),
         3 => runs_without(files, out),
         4 => failures(files, out),
-        5 => mixed_units(files, out),
-        6 => assumed_units(files, out),
-        7 => mixed_timestamps(files, out),
-        8 => stale(files, context, out),
-        9 => environment(metrics, out),
-        10 => duplicates_and_derived(files, out),
-        11 => small_samples(metrics, out),
-        12 => truncated(files, out),
+        5 => impossible_values(files, out),
+        6 => mixed_units(files, out),
+        7 => assumed_units(files, out),
+        8 => mixed_timestamps(files, out),
+        9 => stale(files, context, out),
+        10 => environment(metrics, out),
+        11 => duplicates_and_derived(files, out),
+        12 => small_samples(metrics, out),
+        13 => truncated(files, out),
         _ => {}
     }
 }
@@ -274,6 +275,25 @@ fn failures(files: &[Collected], out: &mut Vec<Finding>) {
             files,
         ));
     }
+}
+
+fn impossible_values(files: &[Collected], out: &mut Vec<Finding>) {
+    let with: Vec<&Collected> = files.iter().filter(|f| f.impossible_values > 0).collect();
+    if with.is_empty() {
+        return;
+    }
+    let count: u64 = with.iter().map(|f| f.impossible_values).sum();
+    out.push(finding(
+        "impossible_values",
+        Severity::Warning,
+        format!(
+            "{} left out of otherwise successful runs: a negative value, or a time or \
+             throughput of exactly zero, is what a script writes when it did not measure \
+             something; the runs' other values are kept",
+            plural(count as usize, "value was", "values were")
+        ),
+        with.iter().map(|f| f.path.clone()),
+    ));
 }
 
 fn mixed_units(files: &[Collected], out: &mut Vec<Finding>) {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use super::names::{EnvKind, Field, normalise};
+use super::names::{EnvKind, Field, MetricId, Unit, normalise};
 use super::record::{
     Extraction, Failure, FailureCause, Record, RecordAt, Settings, insert_json_setting,
     is_failed_status, is_false, mentions_failure,
@@ -98,6 +98,10 @@ fn visit_object(
     let mut record = Record::new(RecordAt::Line(0));
     let mut all_aggregate = true;
     let mut failure: Option<Failure> = None;
+    // Metric keys holding a list of numbers, one per run (`"ttft_ms": [1.4,
+    // 1.6]` beside `"tokens_per_s": [693.7, 632.5]`): element i of each is
+    // run i.
+    let mut columns: Vec<(MetricId, Unit, bool, u16, &[Value])> = Vec::new();
     for ((key, value), field) in entries.iter().zip(&fields) {
         let (key, value) = (*key, *value);
         match field {
@@ -106,6 +110,13 @@ fn visit_object(
                 unit,
                 aggregate,
             }) => {
+                if let Value::Array(items) = value {
+                    if !items.is_empty() && items.iter().all(Value::is_number) {
+                        let source = extraction.source(key, *metric, *unit, *aggregate);
+                        columns.push((*metric, *unit, *aggregate, source, items));
+                    }
+                    continue;
+                }
                 let parsed = match value {
                     Value::Number(number) => number.as_f64().map(|v| (v, None)),
                     Value::String(text) => text::parse_cell(text),
@@ -187,10 +198,27 @@ fn visit_object(
     if is_run {
         record.at = RecordAt::Path(path.as_str().into());
         record.aggregate = !record.values.is_empty() && all_aggregate;
-        record.failure = failure;
+        record.failure = failure.clone();
         record.config = extraction.config_of(&settings);
         extraction.has_metric_names |= !record.values.is_empty();
         extraction.push(record);
+    }
+    if !columns.is_empty() {
+        extraction.has_metric_names = true;
+        let config = extraction.config_of(&settings);
+        let runs = columns.iter().map(|c| c.4.len()).max().unwrap_or(0);
+        for index in 0..runs {
+            let mut run = Record::new(RecordAt::Path(element_path(path, index).into()));
+            run.config = config;
+            run.aggregate = columns.iter().all(|c| c.2);
+            run.failure = failure.clone();
+            for (metric, unit, _, source, items) in &columns {
+                if let Some(number) = items.get(index).and_then(Value::as_f64) {
+                    run.push(*metric, unit.to_canonical(number), *source);
+                }
+            }
+            extraction.push(run);
+        }
     }
 
     for (key, value) in entries {
@@ -236,8 +264,33 @@ fn push_key(path: &mut String, key: &str) {
     }
 }
 
-/// The full path of a value: the record's path and the key.
+/// The path of run `index` of an object's lists of numbers: `*[index]`
+/// under the object, the `*` standing for each list's key.
+fn element_path(object_path: &str, index: usize) -> String {
+    let mut path = object_path.to_owned();
+    if !path.is_empty() {
+        path.push('.');
+    }
+    let _ = write!(path, "*[{index}]");
+    path
+}
+
+/// The full path of a value: the record's path and the key. For a run read
+/// from lists of numbers (`spec.*[3]`) the key takes the place of the `*`
+/// (`spec.ttft_ms[3]`).
 pub fn value_path(record_path: &str, key: &str) -> String {
+    if let Some(star) = record_path.rfind("*[")
+        && (star == 0 || record_path[..star].ends_with('.'))
+        && record_path[star..].ends_with(']')
+        && record_path[star + 2..record_path.len() - 1]
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+    {
+        let mut path = record_path[..star].trim_end_matches('.').to_owned();
+        push_key(&mut path, key);
+        path.push_str(&record_path[star + 1..]);
+        return path;
+    }
     let mut path = record_path.to_owned();
     push_key(&mut path, key);
     path
@@ -390,6 +443,64 @@ mod tests {
             r#"["run 1"].ttft_ms"#
         );
         assert_eq!(value_path("", "ttft_ms"), "ttft_ms");
+    }
+
+    #[test]
+    fn lists_of_numbers_under_metric_keys_are_runs() {
+        let extraction = read(
+            "run_1766334713123.json",
+            r#"{"spec": {"model": "models/tiny-gpt2", "backend": "transformers-gpu"},
+                "status": "ok", "latencies_ms": [1.44, 1.58, 1.62],
+                "ttft_ms": [1.44, 1.58, 1.62], "tokens": [1, 1, 1],
+                "tokens_per_s": [693.72, 632.51], "degraded_reasons": []}"#,
+        );
+        assert_eq!(paths(&extraction), ["*[0]", "*[1]", "*[2]"]);
+        let first = &extraction.records[0];
+        assert_eq!(first.get(MetricId::TtftMs), Some(1.44));
+        assert_eq!(first.get(MetricId::TokensPerSecond), Some(693.72));
+        assert_eq!(first.get(MetricId::EvalTokens), Some(1.0));
+        // A shorter list leaves the later runs without that metric.
+        assert_eq!(extraction.records[2].get(MetricId::TokensPerSecond), None);
+        assert!(!first.aggregate);
+        // Settings in a `spec` object beside the lists apply to every run.
+        let settings = &extraction.configs[first.config as usize];
+        assert_eq!(settings.get(SettingId::Model), Some("models/tiny-gpt2"));
+        assert_eq!(settings.get(SettingId::Backend), Some("transformers-gpu"));
+        assert_eq!(value_path("*[2]", "ttft_ms"), "ttft_ms[2]");
+        assert_eq!(
+            value_path("results[0].*[12]", "tokens_per_s"),
+            "results[0].tokens_per_s[12]"
+        );
+    }
+
+    #[test]
+    fn lists_that_are_not_all_numbers_are_not_runs() {
+        let extraction = read(
+            "m.json",
+            r#"{"ttft_ms": [1.5, "n/a"], "tokens_per_s": [], "eval_count": [{"x": 1}]}"#,
+        );
+        assert!(extraction.records.is_empty());
+    }
+
+    #[test]
+    fn a_difference_beside_the_runs_is_not_a_run() {
+        let extraction = read(
+            "metrics.json",
+            r#"{"baseline": {"individual_runs": [{"ttft_ms": 4907.9, "tokens_generated": 0,
+                  "throughput_tokens_per_sec": 0.0, "eval_duration_ms": 0.0}]},
+                "delta": {"throughput_delta_absolute": 0.0, "ttft_delta_absolute_ms": -404.2,
+                  "ttft_reduction_percent": -8.2}}"#,
+        );
+        assert_eq!(paths(&extraction), ["baseline.individual_runs[0]"]);
+        let run = &extraction.records[0];
+        assert!(run.failure.is_none());
+        assert_eq!(run.get(MetricId::TtftMs), Some(4907.9));
+        // Nothing generated: zero tokens is a count, a zero rate and a zero
+        // decode time are values that were never measured.
+        assert_eq!(run.get(MetricId::EvalTokens), Some(0.0));
+        assert_eq!(run.get(MetricId::TokensPerSecond), None);
+        assert_eq!(run.get(MetricId::EvalMs), None);
+        assert_eq!(extraction.impossible_values, 2);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! Reports quote numbers measured elsewhere, so their values are kept per
 //! file but never counted as runs.
 
-use super::names::{Field, MetricId, SettingId, Unit, classify_label};
+use super::names::{Field, MetricId, SettingId, Unit, classify_label, is_difference_name};
 use super::record::{Extraction, Record, RecordAt, Settings, setting_value};
 use super::text;
 
@@ -207,25 +207,10 @@ fn plain_cell(cell: &str) -> &str {
     cell.trim().trim_matches(['*', '_', '`']).trim()
 }
 
-/// Whether a column header names a difference rather than a measurement.
+/// Whether a column header names a difference rather than a measurement,
+/// or a value with its spread (`Mean ± SD`).
 fn is_relative(name: &str) -> bool {
-    let lower = name.to_lowercase();
-    name.contains(['Δ', '%', '±'])
-        || [
-            "delta",
-            "diff",
-            "change",
-            "gain",
-            "improvement",
-            "speedup",
-            "vs",
-        ]
-        .iter()
-        .any(|word| {
-            lower
-                .split(|c: char| !c.is_alphanumeric())
-                .any(|w| w == *word)
-        })
+    name.contains('±') || is_difference_name(name)
 }
 
 /// Splits a list item, a bold label line or a two-cell table row into its

@@ -197,6 +197,10 @@ pub struct FileMetrics {
     /// Records past the per-file cap: counted, not read.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub skipped_records: u64,
+    /// Values left out of successful runs because no measurement can have
+    /// them (below zero; a time or a rate of exactly zero).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub impossible_values: u64,
     /// The first few failures, with where they are and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailureNote>,
@@ -503,6 +507,8 @@ struct Collected {
     /// The records were dropped at the memory cap.
     truncated: bool,
     has_metric_names: bool,
+    /// See [`record::Extraction::impossible_values`].
+    impossible_values: u64,
     data_rows: u64,
     units: BTreeMap<MetricId, BTreeSet<names::Unit>>,
     timestamp_formats: BTreeSet<TimestampFormat>,
@@ -667,6 +673,7 @@ impl MetricsCollector {
             sources,
             truncated,
             has_metric_names: extraction.has_metric_names,
+            impossible_values: extraction.impossible_values,
             data_rows: extraction.data_rows,
             units,
             timestamp_formats: extraction.timestamp_formats,
@@ -957,6 +964,7 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
         runs: 0,
         failed,
         skipped_records: extraction.skipped_records,
+        impossible_values: extraction.impossible_values,
         failures,
         settings,
         series,

@@ -262,7 +262,7 @@ impl NameCache {
 /// Recognises a column, key or label name.
 pub fn classify(raw: &str) -> Option<Field> {
     let (words, bracket_unit) = normalise(raw);
-    if words.is_empty() {
+    if words.is_empty() || names_a_difference(raw, &words) {
         return None;
     }
     let joined = words.join("_");
@@ -308,12 +308,22 @@ pub fn classify_label(label: &str, value_unit: Option<Unit>) -> Option<Field> {
         // A label needs a word: "1024: 78.42 tok/s" lists a sweep, not a metric.
         (None, Some(Unit::TokensPerSecond)) if label.chars().any(char::is_alphabetic) => {
             let (words, _) = normalise(label);
-            let refuses = words.iter().any(|w| {
-                matches!(
-                    w.as_str(),
-                    "prompt" | "prefill" | "input" | "peak" | "max" | "min" | "p95" | "p99" | "p5"
-                )
-            });
+            // `classify` refused differences already; this path has not.
+            let refuses = names_a_difference(label, &words)
+                || words.iter().any(|w| {
+                    matches!(
+                        w.as_str(),
+                        "prompt"
+                            | "prefill"
+                            | "input"
+                            | "peak"
+                            | "max"
+                            | "min"
+                            | "p95"
+                            | "p99"
+                            | "p5"
+                    )
+                });
             (!refuses).then_some(Field::Metric {
                 metric: MetricId::TokensPerSecond,
                 unit: Unit::TokensPerSecond,
@@ -394,6 +404,45 @@ pub fn parse_unit_word(text: &str) -> Option<Unit> {
     Some(unit)
 }
 
+/// Whether a name is of a difference or a ratio between two measurements
+/// (`throughput_delta`, `ttft_reduction_percent`, `Average Throughput Δ`,
+/// `speedup`) rather than of a measurement: its value is no run's TTFT or
+/// throughput and must never be averaged with them.
+pub fn is_difference_name(raw: &str) -> bool {
+    let (words, _) = normalise(raw);
+    names_a_difference(raw, &words)
+}
+
+fn names_a_difference(raw: &str, words: &[String]) -> bool {
+    raw.contains(['Δ', '%'])
+        || words.iter().any(|word| {
+            matches!(
+                word.as_str(),
+                "δ" | "delta"
+                    | "deltas"
+                    | "diff"
+                    | "difference"
+                    | "change"
+                    | "gain"
+                    | "improvement"
+                    | "reduction"
+                    | "increase"
+                    | "decrease"
+                    | "uplift"
+                    | "regression"
+                    | "speedup"
+                    | "slowdown"
+                    | "ratio"
+                    | "relative"
+                    | "pct"
+                    | "percent"
+                    | "percentage"
+                    | "vs"
+                    | "versus"
+            )
+        })
+}
+
 fn is_mean_word(word: &str) -> bool {
     matches!(word, "mean" | "avg" | "average" | "overall")
 }
@@ -436,28 +485,16 @@ fn unit_of_word(word: &str) -> Option<Unit> {
 }
 
 fn metric_field(words: &[&str], bracket_unit: Option<Unit>) -> Option<Field> {
-    let mut words = words.to_vec();
-    let mut aggregate = false;
-    // `mean_ttft_s`, `overall_mean_ms`, `eval_s_mean`: mean words at either
-    // end mark an aggregate; any other statistic is not a value to read.
-    loop {
-        match (words.first(), words.last()) {
-            (Some(first), _) if is_mean_word(first) => {
-                aggregate = true;
-                words.remove(0);
-            }
-            (_, Some(last)) if is_mean_word(last) => {
-                aggregate = true;
-                words.pop();
-            }
-            (Some(first), Some(last))
-                if is_other_statistic_word(first) || is_other_statistic_word(last) =>
-            {
-                return None;
-            }
-            _ => break,
-        }
+    // `mean_ttft_s`, `eval_s_mean`, `throughput_mean_tok_s`: a mean word
+    // anywhere marks an aggregate; any other statistic (`throughput_median_
+    // tok_s`, `p95_ms`) is not a value to read.
+    if words.iter().any(|w| is_other_statistic_word(w)) {
+        return None;
     }
+    let mut words: Vec<&str> = words.to_vec();
+    let before = words.len();
+    words.retain(|w| !is_mean_word(w));
+    let aggregate = words.len() < before;
     if words.is_empty() {
         return None;
     }
@@ -610,8 +647,10 @@ fn exact_field(joined: &str) -> Option<Field> {
         | "failure_reason" | "error_text" | "error_detail" => Field::Error,
         "success" | "succeeded" | "successful" | "ok" | "passed" => Field::Success,
         "status" | "state" | "outcome" | "run_status" => Field::Status,
-        "options" | "params" | "parameters" | "settings" | "config" | "generation_options"
-        | "model_options" => Field::Options,
+        "options" | "params" | "parameters" | "settings" | "config" | "configuration"
+        | "generation_options" | "model_options" | "run_config" | "spec" | "run_spec" => {
+            Field::Options
+        }
         "prompt" | "prompt_text" | "input" | "question" | "query" => Field::Prompt,
         "gpu" | "gpu_name" | "gpu_model" | "gpu_type" | "graphics_card" | "device_name" => {
             Field::Environment(EnvKind::Gpu)
@@ -839,5 +878,47 @@ mod tests {
             None
         );
         assert_eq!(classify_label("Cold start", Some(Unit::Seconds)), None);
+        assert_eq!(
+            classify_label("Throughput delta", Some(Unit::TokensPerSecond)),
+            None
+        );
+        assert_eq!(
+            classify_label("Average Throughput Δ", Some(Unit::TokensPerSecond)),
+            None
+        );
+    }
+
+    #[test]
+    fn differences_and_ratios_are_not_measurements() {
+        for name in [
+            "throughput_delta",
+            "throughput_delta_pct",
+            "throughput_pct",
+            "avg_throughput_pct",
+            "average_throughput_delta",
+            "throughput_improvement_percent",
+            "ttft_delta_ms",
+            "ttft_reduction_percent",
+            "TTFT Δ (ms)",
+            "Throughput (%)",
+            "tokens_per_second_vs_baseline",
+            "ttft_diff_ms",
+            "speedup",
+        ] {
+            assert_eq!(classify(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_statistic_inside_a_name_is_read_as_such() {
+        use MetricId::{TokensPerSecond as Tps, TtftMs};
+        assert_eq!(
+            metric("throughput_mean_tok_s"),
+            Some((Tps, Unit::TokensPerSecond, true))
+        );
+        assert_eq!(metric("ttft_mean_ms"), Some((TtftMs, Unit::Millis, true)));
+        assert_eq!(metric("throughput_median_tok_s"), None);
+        assert_eq!(metric("ttft_p95_ms"), None);
+        assert_eq!(metric("ttft_std_ms"), None);
     }
 }

@@ -279,6 +279,19 @@ impl Record {
     }
 }
 
+/// Whether a successful run can really have measured this value. Every
+/// metric is a duration, a rate or a count, so none is negative; and a run
+/// that succeeded took some time and, when it reports a rate, produced
+/// tokens: a TTFT, a duration or a throughput of exactly zero is what a
+/// script writes when it did not measure it (`"throughput_tokens_per_sec":
+/// 0.0` beside `"tokens_generated": 0`). Zero token counts are real.
+fn is_possible(reading: &Reading) -> bool {
+    match reading.metric {
+        MetricId::PromptTokens | MetricId::EvalTokens => reading.value >= 0.0,
+        _ => reading.value > 0.0,
+    }
+}
+
 /// Everything read from one file.
 #[derive(Debug)]
 pub struct Extraction {
@@ -301,6 +314,9 @@ pub struct Extraction {
     pub environment: BTreeMap<EnvKind, String>,
     /// Records past [`MAX_RECORDS_PER_FILE`], counted but not kept.
     pub skipped_records: u64,
+    /// Values left out of successful runs because no measurement can have
+    /// them: below zero, or a time or rate of exactly zero.
+    pub impossible_values: u64,
     /// How names were classified; handed from file to file by the collector.
     pub names: NameCache,
 }
@@ -320,6 +336,7 @@ impl Extraction {
             timestamp_formats: BTreeSet::new(),
             environment: BTreeMap::new(),
             skipped_records: 0,
+            impossible_values: 0,
             names: NameCache::default(),
         };
         // Index 0 is always "no settings known".
@@ -412,8 +429,9 @@ impl Extraction {
     }
 
     /// Work done once all records are in: throughput computed where a record
-    /// has a token count and a decode time but no rate, and records whose
-    /// every metric is zero marked as failed.
+    /// has a token count and a decode time but no rate, records whose every
+    /// metric is zero marked as failed, and values no measurement can have
+    /// taken out of the others (see [`is_possible`]).
     pub fn finish_records(&mut self) {
         let mut computed: Option<(u16, u16)> = None;
         for index in 0..self.records.len() {
@@ -457,7 +475,15 @@ impl Extraction {
             {
                 record.failure = Some(Failure::new(FailureCause::AllZero, "every metric is 0"));
             }
+            if record.failure.is_none() {
+                let before = record.values.len();
+                record.values.retain(is_possible);
+                self.impossible_values += (before - record.values.len()) as u64;
+            }
         }
+        // A run left with nothing it measured is no run.
+        self.records
+            .retain(|record| record.failure.is_some() || !record.values.is_empty());
         // Markdown figures and summary files report on runs held elsewhere.
         if self.derived.is_none()
             && !self.records.is_empty()

@@ -204,6 +204,29 @@ fn failed_rows_are_counted_not_averaged() {
 }
 
 #[test]
+fn impossible_values_are_left_out_and_named() {
+    let inventory = inventory(&[
+        (
+            "csv_data/runs.csv",
+            "model,ttft_ms,tokens_s\nm,100,0\nm,110,50\nm,120,-4\n",
+        ),
+        ("csv_data/clean.csv", "model,ttft_ms,tokens_s\nm,90,40\n"),
+    ]);
+    let file = &inventory.metrics.files[1];
+    assert_eq!(file.path, "csv_data/runs.csv");
+    assert_eq!((file.runs, file.failed, file.impossible_values), (3, 0, 2));
+    assert_eq!(file.series[&MetricId::TokensPerSecond].summary.n, 1);
+    assert_eq!(file.series[&MetricId::TtftMs].summary.n, 3);
+    let found = finding(&inventory, "impossible_values");
+    assert_eq!(found.files, ["csv_data/runs.csv"]);
+    assert!(
+        found.reason.starts_with("2 values were left out"),
+        "{}",
+        found.reason
+    );
+}
+
+#[test]
 fn summaries_are_derived_and_not_counted_as_runs() {
     let inventory = inventory(&[
         (
