@@ -904,8 +904,19 @@ fn file_row(file: &FileMetrics) -> AnyView {
             failure.detail
         )
     });
+    let impossible = (file.impossible_values > 0).then(|| {
+        format!(
+            "{} left out: negative, or a time or rate of exactly zero.",
+            if file.impossible_values == 1 {
+                String::from("1 value")
+            } else {
+                format!("{} values", file.impossible_values)
+            }
+        )
+    });
     let notes = counted
         .into_iter()
+        .chain(impossible)
         .chain(failures)
         .map(|note| view! { <div class="note">{note}</div> })
         .collect_view();

@@ -1,5 +1,10 @@
 //! Reads runs out of a CSV file: one record per data row, its metrics
 //! converted to canonical units, its settings, and whether it failed.
+//!
+//! TODO: a row holding two arms of a comparison side by side
+//! (`baseline_tok_s,chimera_tok_s,baseline_ttft_ms,chimera_ttft_ms`) gives
+//! nothing: the prefixed names are not recognised. Reading it needs one
+//! record per arm with the arm as a setting of its own.
 
 use std::collections::BTreeMap;
 

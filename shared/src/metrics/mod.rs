@@ -297,6 +297,9 @@ impl Best {
         match self.exceeds_noise {
             Some(true) => "a real lead",
             Some(false) => "within the noise",
+            None if self.winner.n >= stats::SMALL_SAMPLE => {
+                "the runner-up has too few runs to judge the noise"
+            }
             None => "too few runs to judge the noise",
         }
     }
