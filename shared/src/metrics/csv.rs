@@ -1,16 +1,15 @@
 //! Reads runs out of a CSV file: one record per data row, its metrics
 //! converted to canonical units, its settings, and whether it failed.
 //!
-//! TODO: a row holding two arms of a comparison side by side
+//! A row holding two sides of a comparison side by side
 //! (`baseline_tok_s,chimera_tok_s,baseline_ttft_ms,chimera_ttft_ms`) gives
-//! nothing: the prefixed names are not recognised. Reading it needs one
-//! record per arm with the arm as a setting of its own.
+//! one record per side, told apart by the `variant` setting.
 
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::names::{EnvKind, Field, MetricId, SettingId, Unit};
+use super::names::{self, EnvKind, Field, MetricId, SettingId, Unit};
 use super::record::{
     Extraction, Failure, FailureCause, Record, RecordAt, Settings, insert_json_setting,
     is_failed_status, is_false, mentions_failure, setting_value,
@@ -30,8 +29,8 @@ pub fn extract(text: &str, extraction: &mut Extraction) {
     let columns = Columns::of(&headers, extraction);
     // Without a metric column the rows are still read, for what they say
     // about timestamps and the machine.
-    extraction.has_metric_names = !columns.metrics.is_empty();
-    if extraction.has_metric_names && columns.metrics.iter().all(|c| c.aggregate) {
+    extraction.has_metric_names = !columns.metrics.is_empty() || !columns.sides.is_empty();
+    if extraction.has_metric_names && columns.all_metrics().all(|c| c.aggregate) {
         extraction.mark_derived("its metric columns are all means (mean_, avg_, ...)");
     }
     let mut configs = ConfigCache::default();
@@ -56,9 +55,16 @@ struct MetricColumn {
     unit: Unit,
 }
 
+/// The metric columns of one side of a comparison (`baseline_tok_s`).
+struct Side {
+    name: String,
+    metrics: Vec<MetricColumn>,
+}
+
 /// What each column of a file holds, decided once from the header.
 struct Columns {
     metrics: Vec<MetricColumn>,
+    sides: Vec<Side>,
     settings: Vec<(usize, SettingId)>,
     errors: Vec<usize>,
     successes: Vec<usize>,
@@ -74,6 +80,7 @@ impl Columns {
     fn of(headers: &[String], extraction: &mut Extraction) -> Columns {
         let mut columns = Columns {
             metrics: Vec::new(),
+            sides: Vec::new(),
             settings: Vec::new(),
             errors: Vec::new(),
             successes: Vec::new(),
@@ -86,6 +93,7 @@ impl Columns {
         // Per metric, the first column that holds per-run values wins over
         // one that holds means; later duplicates are ignored.
         let mut chosen: BTreeMap<MetricId, (usize, Unit, bool)> = BTreeMap::new();
+        let mut side_columns: Vec<(usize, String, MetricId, Unit, bool)> = Vec::new();
         for (index, header) in headers.iter().enumerate() {
             match extraction.names.classify(header) {
                 Some(Field::Metric {
@@ -113,9 +121,21 @@ impl Columns {
                 Some(Field::Timestamp) => columns.timestamps.push(index),
                 Some(Field::Environment(kind)) => columns.environment.push((index, kind)),
                 Some(Field::Prompt) => {}
-                None => columns.texts.push(index),
+                None => match names::classify_side(header) {
+                    Some((
+                        side,
+                        Field::Metric {
+                            metric,
+                            unit,
+                            aggregate,
+                        },
+                    )) => side_columns.push((index, side, metric, unit, aggregate)),
+                    _ => columns.texts.push(index),
+                },
             }
         }
+        columns.sides = sides_of(side_columns, headers, extraction, &mut columns.texts);
+        columns.texts.sort_unstable();
         for (metric, (index, unit, aggregate)) in chosen {
             let source = extraction.source(&headers[index], metric, unit, aggregate);
             columns.metrics.push(MetricColumn {
@@ -129,6 +149,73 @@ impl Columns {
         columns.metrics.sort_by_key(|c| c.index);
         columns
     }
+
+    fn all_metrics(&self) -> impl Iterator<Item = &MetricColumn> {
+        self.metrics
+            .iter()
+            .chain(self.sides.iter().flat_map(|side| &side.metrics))
+    }
+}
+
+/// The sides of a comparison among columns whose first word may name one:
+/// a side is kept when another side measures one of the same metrics, so a
+/// lone `cold_ttft_ms` stays a free-text column. The first column of a side
+/// for each metric is the one read; the rest go back to `texts`.
+fn sides_of(
+    candidates: Vec<(usize, String, MetricId, Unit, bool)>,
+    headers: &[String],
+    extraction: &mut Extraction,
+    texts: &mut Vec<usize>,
+) -> Vec<Side> {
+    let mut names: Vec<&str> = Vec::new();
+    for (_, side, ..) in &candidates {
+        if !names.contains(&side.as_str()) {
+            names.push(side);
+        }
+    }
+    let measures = |name: &str, metric: MetricId| {
+        candidates
+            .iter()
+            .any(|(_, side, m, ..)| side == name && *m == metric)
+    };
+    let compared: Vec<String> = names
+        .iter()
+        .filter(|name| {
+            candidates.iter().any(|(_, side, metric, ..)| {
+                side == *name
+                    && names
+                        .iter()
+                        .any(|other| other != *name && measures(other, *metric))
+            })
+        })
+        .map(|name| name.to_string())
+        .collect();
+    let mut sides: Vec<Side> = compared
+        .iter()
+        .map(|name| Side {
+            name: name.clone(),
+            metrics: Vec::new(),
+        })
+        .collect();
+    for (index, side, metric, unit, aggregate) in candidates {
+        let Some(at) = compared.iter().position(|name| *name == side) else {
+            texts.push(index);
+            continue;
+        };
+        if sides[at].metrics.iter().any(|c| c.metric == metric) {
+            texts.push(index);
+            continue;
+        }
+        let source = extraction.source(&headers[index], metric, unit, aggregate);
+        sides[at].metrics.push(MetricColumn {
+            index,
+            metric,
+            source,
+            aggregate,
+            unit,
+        });
+    }
+    sides
 }
 
 /// The settings index of rows already seen in a file. Each setting cell's
@@ -152,6 +239,9 @@ struct ConfigCache {
     last_key: Vec<u32>,
     last: Option<u32>,
     seen: HashMap<Box<[u32]>, u32>,
+    /// By a row's settings index and a side, the settings index with the
+    /// side's `variant` added.
+    sides: HashMap<(u32, usize), u32>,
 }
 
 impl ConfigCache {
@@ -207,6 +297,27 @@ impl ConfigCache {
         self.last = Some(config);
         config
     }
+
+    /// The settings index of one side's record in a row whose own settings
+    /// are `config`: a `variant` column, when there is one, wins.
+    fn side_config(
+        &mut self,
+        config: u32,
+        side: usize,
+        name: &str,
+        extraction: &mut Extraction,
+    ) -> u32 {
+        if let Some(known) = self.sides.get(&(config, side)) {
+            return *known;
+        }
+        let mut settings = extraction.configs[config as usize].clone();
+        if !settings.contains_key(SettingId::Variant) {
+            settings.insert(SettingId::Variant, name);
+        }
+        let known = extraction.config(settings);
+        self.sides.insert((config, side), known);
+        known
+    }
 }
 
 /// The settings one setting cell gives: its canonical value, if valid.
@@ -252,14 +363,44 @@ fn read_row(
     for &(index, kind) in &columns.environment {
         extraction.note_environment(kind, cell(index));
     }
-    if columns.metrics.is_empty() {
+    if columns.metrics.is_empty() && columns.sides.is_empty() {
         return;
     }
+    let at = RecordAt::Line(u32::try_from(line).unwrap_or(u32::MAX));
+    let config = configs.config_of(row, columns, extraction);
+    let mut failure = row_failure(row, columns);
+    if !columns.metrics.is_empty() {
+        let mut record = Record::new(at.clone());
+        read_values(&mut record, row, headers, &columns.metrics, extraction);
+        record.config = config;
+        record.failure = if columns.sides.is_empty() {
+            failure.take()
+        } else {
+            failure.clone()
+        };
+        extraction.push(record);
+    }
+    for (index, side) in columns.sides.iter().enumerate() {
+        let mut record = Record::new(at.clone());
+        read_values(&mut record, row, headers, &side.metrics, extraction);
+        record.config = configs.side_config(config, index, &side.name, extraction);
+        record.failure = failure.clone();
+        extraction.push(record);
+    }
+}
 
-    let mut record = Record::new(RecordAt::Line(u32::try_from(line).unwrap_or(u32::MAX)));
-    record.values.reserve_exact(columns.metrics.len());
-    record.aggregate = columns.metrics.iter().all(|c| c.aggregate);
-    for column in &columns.metrics {
+/// The values of `metrics` in `row`, into `record`.
+fn read_values(
+    record: &mut Record,
+    row: &Row<'_>,
+    headers: &[String],
+    metrics: &[MetricColumn],
+    extraction: &mut Extraction,
+) {
+    let cell = |index: usize| row.get(index).unwrap_or("");
+    record.values.reserve_exact(metrics.len());
+    record.aggregate = metrics.iter().all(|c| c.aggregate);
+    for column in metrics {
         let Some((value, cell_unit)) = text::parse_cell(cell(column.index)) else {
             continue;
         };
@@ -281,11 +422,6 @@ fn read_row(
         };
         record.push(column.metric, unit.to_canonical(value), source);
     }
-
-    record.config = configs.config_of(row, columns, extraction);
-
-    record.failure = row_failure(row, columns);
-    extraction.push(record);
 }
 
 fn row_failure(row: &Row<'_>, columns: &Columns) -> Option<Failure> {
@@ -414,6 +550,74 @@ mod tests {
             ]
         );
         assert_eq!(values(&extraction, MetricId::TtftMs), [200.0]);
+    }
+
+    #[test]
+    fn two_sides_of_a_comparison_in_one_row_are_two_records() {
+        let extraction = read(
+            "tr111_v2.csv",
+            "config,baseline_tok_s,chimera_tok_s,throughput_delta_pct,baseline_ttft_ms,\
+             chimera_ttft_ms,ttft_delta_pct,chimera_tokens,cold_load_ms,source\n\
+             gpu80,98.1,98.5,0.4,580.2,560.9,-3.3,512,4100,a.json\n\
+             gpu60,97.0,96.2,-0.8,600.0,640.5,6.7,498,4000,b.json\n",
+        );
+        let sides: Vec<_> = extraction
+            .records
+            .iter()
+            .map(|r| {
+                let settings = &extraction.configs[r.config as usize];
+                let at = match r.at {
+                    RecordAt::Line(line) => line,
+                    RecordAt::Path(_) => 0,
+                };
+                (
+                    at,
+                    settings.get(SettingId::Variant),
+                    r.get(MetricId::TokensPerSecond),
+                    r.get(MetricId::TtftMs),
+                )
+            })
+            .collect();
+        assert_eq!(
+            sides,
+            [
+                (2, Some("baseline"), Some(98.1), Some(580.2)),
+                (2, Some("chimera"), Some(98.5), Some(560.9)),
+                (3, Some("baseline"), Some(97.0), Some(600.0)),
+                (3, Some("chimera"), Some(96.2), Some(640.5)),
+            ]
+        );
+        // A side may measure more than the other; a lone prefix
+        // (`cold_load_ms`) is no side, and differences are never read.
+        assert_eq!(extraction.records[1].get(MetricId::EvalTokens), Some(512.0));
+        assert!(
+            extraction
+                .records
+                .iter()
+                .all(|r| r.get(MetricId::LoadMs).is_none())
+        );
+        let names: Vec<&str> = extraction.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "baseline_tok_s",
+                "chimera_tok_s",
+                "baseline_ttft_ms",
+                "chimera_ttft_ms",
+                "chimera_tokens"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_prefix_without_a_second_side_is_no_comparison() {
+        let extraction = read("w.csv", "model,warm_ttft_ms,tokens_s\nm,120,50\n");
+        assert_eq!(extraction.records.len(), 1);
+        assert_eq!(extraction.records[0].get(MetricId::TtftMs), None);
+        assert_eq!(
+            extraction.records[0].get(MetricId::TokensPerSecond),
+            Some(50.0)
+        );
     }
 
     #[test]

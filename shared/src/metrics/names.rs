@@ -85,11 +85,15 @@ pub enum SettingId {
     RepeatPenalty,
     Quantization,
     Backend,
+    /// The side of a comparison a run belongs to (`baseline`, `chimera`):
+    /// from a `variant` column, or the prefix of side-by-side columns
+    /// (`baseline_tok_s`, `chimera_tok_s`).
+    Variant,
 }
 
 impl SettingId {
     /// Every setting, in the order settings are listed and compared.
-    pub const ALL: [SettingId; 9] = [
+    pub const ALL: [SettingId; 10] = [
         SettingId::Model,
         SettingId::NumGpu,
         SettingId::NumCtx,
@@ -99,6 +103,7 @@ impl SettingId {
         SettingId::RepeatPenalty,
         SettingId::Quantization,
         SettingId::Backend,
+        SettingId::Variant,
     ];
 
     pub fn id(self) -> &'static str {
@@ -112,6 +117,7 @@ impl SettingId {
             SettingId::RepeatPenalty => "repeat_penalty",
             SettingId::Quantization => "quantization",
             SettingId::Backend => "backend",
+            SettingId::Variant => "variant",
         }
     }
 
@@ -120,7 +126,7 @@ impl SettingId {
     pub fn is_numeric(self) -> bool {
         !matches!(
             self,
-            SettingId::Model | SettingId::Quantization | SettingId::Backend
+            SettingId::Model | SettingId::Quantization | SettingId::Backend | SettingId::Variant
         )
     }
 }
@@ -277,6 +283,46 @@ pub fn classify(raw: &str) -> Option<Field> {
         return Some(Field::Timestamp);
     }
     None
+}
+
+/// Recognises a column of one side of a comparison written side by side
+/// with another: `baseline_tok_s` is the `baseline` side's throughput. The
+/// side is the first word, which must be a plain word that means nothing on
+/// its own (not `mean`, not `prompt`, not a statistic), and the rest must
+/// name a metric. Whether a file really compares sides is for the caller
+/// to judge: it takes more than one side measuring the same metric.
+pub fn classify_side(raw: &str) -> Option<(String, Field)> {
+    let (words, _) = normalise(raw);
+    let (side, rest) = words.split_first()?;
+    if rest.is_empty()
+        || names_a_difference(raw, &words)
+        || !side.chars().all(char::is_alphabetic)
+        || is_mean_word(side)
+        || is_other_statistic_word(side)
+        || unit_of_word(side).is_some()
+        || matches!(
+            side.as_str(),
+            "prompt"
+                | "prefill"
+                | "input"
+                | "total"
+                | "load"
+                | "eval"
+                | "decode"
+                | "first"
+                | "time"
+                | "tokens"
+                | "token"
+                | "tok"
+                | "throughput"
+        )
+    {
+        return None;
+    }
+    // The bracketed unit of the original name, if any, belongs to the rest.
+    let bracket = raw.find(['(', '[']).map_or("", |at| &raw[at..]);
+    let field = classify(&format!("{} {bracket}", rest.join("_")))?;
+    matches!(field, Field::Metric { .. }).then(|| (side.clone(), field))
 }
 
 /// Recognises a Markdown label ("Mean TTFT (warm)", "Tokens/s") together with
@@ -643,6 +689,7 @@ fn exact_field(joined: &str) -> Option<Field> {
         "backend" | "engine" | "runtime" | "inference_backend" | "inference_engine" => {
             Field::Setting(SettingId::Backend)
         }
+        "variant" | "arm" | "agent_type" | "agent_variant" => Field::Setting(SettingId::Variant),
         "error" | "errors" | "error_message" | "error_msg" | "err" | "exception" | "failure"
         | "failure_reason" | "error_text" | "error_detail" => Field::Error,
         "success" | "succeeded" | "successful" | "ok" | "passed" => Field::Success,
@@ -906,6 +953,42 @@ mod tests {
             "speedup",
         ] {
             assert_eq!(classify(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_side_of_a_comparison_is_the_first_word() {
+        let side = |name: &str| {
+            classify_side(name).map(|(side, field)| match field {
+                Field::Metric { metric, unit, .. } => (side, metric, unit),
+                _ => unreachable!(),
+            })
+        };
+        assert_eq!(
+            side("baseline_tok_s"),
+            Some((
+                "baseline".into(),
+                MetricId::TokensPerSecond,
+                Unit::TokensPerSecond
+            ))
+        );
+        assert_eq!(
+            side("Chimera TTFT (s)"),
+            Some(("chimera".into(), MetricId::TtftMs, Unit::Seconds))
+        );
+        assert_eq!(
+            side("chimeraTotalTimeMs"),
+            Some(("chimera".into(), MetricId::TotalMs, Unit::Millis))
+        );
+        for name in [
+            "throughput_delta",
+            "baseline_throughput_pct",
+            "gpu80_ttft_ms",
+            "ttft",
+            "baseline_config",
+            "peak_chimera_tok_s",
+        ] {
+            assert_eq!(side(name), None, "{name}");
         }
     }
 
