@@ -7,7 +7,9 @@
 //! Reports quote numbers measured elsewhere, so their values are kept per
 //! file but never counted as runs.
 
-use super::names::{Field, MetricId, SettingId, Unit, classify_label, is_difference_name};
+use super::names::{
+    Field, MetricId, SettingId, Unit, classify_label, is_unmeasured_name, says_extreme,
+};
 use super::record::{Extraction, Record, RecordAt, Settings, setting_value};
 use super::text;
 
@@ -46,9 +48,12 @@ pub fn extract(source: &str, extraction: &mut Extraction) {
             extraction.note_environment(kind, value.trim_matches(['*', '`', '_', ' ']));
             continue;
         }
-        let Some((number, unit, _)) = text::parse_quantity(value) else {
+        let Some((number, unit, rest)) = text::parse_quantity(value) else {
             continue;
         };
+        if says_extreme(rest) {
+            continue;
+        }
         let Some(Field::Metric {
             metric,
             unit,
@@ -210,7 +215,7 @@ fn plain_cell(cell: &str) -> &str {
 /// Whether a column header names a difference rather than a measurement,
 /// or a value with its spread (`Mean ± SD`).
 fn is_relative(name: &str) -> bool {
-    name.contains('±') || is_difference_name(name)
+    name.contains('±') || is_unmeasured_name(name)
 }
 
 /// Splits a list item, a bold label line or a two-cell table row into its
@@ -334,9 +339,19 @@ mod tests {
              | **Peak Throughput** | 299.2 tokens/s |\n\
              | **TTFT** | 354.41 ms | 1501.78 ms | -323.7% |\n\
              - TTFT: about half a second\n\
-             Best throughput achieved with q4_0 at 76.59 tokens/s.\n",
+             Best throughput achieved with q4_0 at 76.59 tokens/s.\n\
+             - Throughput delta: -11.57 tok/s (worst in Phase 2)\n\
+             Expected: 102.31 tok/s, 0.128s TTFT\n\
+             - Expected TTFT: 0.128s\n\
+             - **Blazing Fast:** 304 tokens/s peak throughput\n",
         );
         assert_eq!(found(&extraction), []);
+    }
+
+    #[test]
+    fn a_ranking_word_after_a_mean_keeps_it() {
+        let extraction = read("- num_gpu=40:  78.42 tok/s (BEST)\n");
+        assert_eq!(found(&extraction), [(1, MetricId::TokensPerSecond, 78.42)]);
     }
 
     #[test]

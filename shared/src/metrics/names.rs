@@ -268,7 +268,7 @@ impl NameCache {
 /// Recognises a column, key or label name.
 pub fn classify(raw: &str) -> Option<Field> {
     let (words, bracket_unit) = normalise(raw);
-    if words.is_empty() || names_a_difference(raw, &words) {
+    if words.is_empty() || names_no_measurement(raw, &words) {
         return None;
     }
     let joined = words.join("_");
@@ -295,7 +295,7 @@ pub fn classify_side(raw: &str) -> Option<(String, Field)> {
     let (words, _) = normalise(raw);
     let (side, rest) = words.split_first()?;
     if rest.is_empty()
-        || names_a_difference(raw, &words)
+        || names_no_measurement(raw, &words)
         || !side.chars().all(char::is_alphabetic)
         || is_mean_word(side)
         || is_other_statistic_word(side)
@@ -355,7 +355,7 @@ pub fn classify_label(label: &str, value_unit: Option<Unit>) -> Option<Field> {
         (None, Some(Unit::TokensPerSecond)) if label.chars().any(char::is_alphabetic) => {
             let (words, _) = normalise(label);
             // `classify` refused differences already; this path has not.
-            let refuses = names_a_difference(label, &words)
+            let refuses = names_no_measurement(label, &words)
                 || words.iter().any(|w| {
                     matches!(
                         w.as_str(),
@@ -450,16 +450,17 @@ pub fn parse_unit_word(text: &str) -> Option<Unit> {
     Some(unit)
 }
 
-/// Whether a name is of a difference or a ratio between two measurements
-/// (`throughput_delta`, `ttft_reduction_percent`, `Average Throughput Δ`,
-/// `speedup`) rather than of a measurement: its value is no run's TTFT or
+/// Whether a name is of something other than a measurement: a difference
+/// or a ratio between two (`throughput_delta`, `ttft_reduction_percent`,
+/// `Average Throughput Δ`, `speedup`), or a figure nobody measured
+/// (`Expected Throughput`, `target_ttft_ms`). Its value is no run's TTFT or
 /// throughput and must never be averaged with them.
-pub fn is_difference_name(raw: &str) -> bool {
+pub fn is_unmeasured_name(raw: &str) -> bool {
     let (words, _) = normalise(raw);
-    names_a_difference(raw, &words)
+    names_no_measurement(raw, &words)
 }
 
-fn names_a_difference(raw: &str, words: &[String]) -> bool {
+fn names_no_measurement(raw: &str, words: &[String]) -> bool {
     raw.contains(['Δ', '%'])
         || words.iter().any(|word| {
             matches!(
@@ -485,8 +486,35 @@ fn names_a_difference(raw: &str, words: &[String]) -> bool {
                     | "percentage"
                     | "vs"
                     | "versus"
+                    | "expected"
+                    | "expectation"
+                    | "target"
+                    | "goal"
+                    | "predicted"
+                    | "prediction"
+                    | "estimated"
+                    | "estimate"
+                    | "projected"
+                    | "theoretical"
+                    | "required"
+                    | "budget"
+                    | "threshold"
+                    | "limit"
+                    | "sla"
+                    | "slo"
             )
         })
+}
+
+/// Whether the words written after a value (`304 tokens/s peak throughput`)
+/// say it is an extreme rather than a run's or a mean's value. "(BEST)"
+/// beside a configuration's mean does not: it ranks the mean.
+pub fn says_extreme(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric()).any(|word| {
+        let word = word.to_lowercase();
+        !matches!(word.as_str(), "best" | "worst")
+            && (is_other_statistic_word(&word) || matches!(word.as_str(), "maximum" | "minimum"))
+    })
 }
 
 fn is_mean_word(word: &str) -> bool {
@@ -951,9 +979,16 @@ mod tests {
             "tokens_per_second_vs_baseline",
             "ttft_diff_ms",
             "speedup",
+            "expected_ttft_ms",
+            "Target Throughput (tok/s)",
+            "theoretical_tokens_per_second",
         ] {
             assert_eq!(classify(name), None, "{name}");
         }
+        assert!(says_extreme(" peak throughput"));
+        assert!(says_extreme(" (p95)"));
+        assert!(!says_extreme(" (BEST)"));
+        assert!(!says_extreme(" (-2.1% degradation)"));
     }
 
     #[test]
