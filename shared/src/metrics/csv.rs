@@ -178,11 +178,14 @@ fn sides_of(
             .iter()
             .any(|(_, side, m, ..)| side == name && *m == metric)
     };
+    // Sides compare a time or a rate: `cached_tokens` beside
+    // `reasoning_tokens` are parts of one count, not two sides.
     let compared: Vec<String> = names
         .iter()
         .filter(|name| {
             candidates.iter().any(|(_, side, metric, ..)| {
                 side == *name
+                    && !metric.is_count()
                     && names
                         .iter()
                         .any(|other| other != *name && measures(other, *metric))
@@ -202,18 +205,48 @@ fn sides_of(
             texts.push(index);
             continue;
         };
-        if sides[at].metrics.iter().any(|c| c.metric == metric) {
-            texts.push(index);
-            continue;
+        // As for the plain columns: per-run values win over means, and
+        // later duplicates are ignored.
+        let metrics = &mut sides[at].metrics;
+        match metrics.iter().position(|c| c.metric == metric) {
+            Some(known) if metrics[known].aggregate && !aggregate => {
+                texts.push(metrics[known].index);
+                metrics.remove(known);
+            }
+            Some(_) => {
+                texts.push(index);
+                continue;
+            }
+            None => {}
         }
-        let source = extraction.source(&headers[index], metric, unit, aggregate);
-        sides[at].metrics.push(MetricColumn {
+        metrics.push(MetricColumn {
             index,
             metric,
-            source,
+            source: 0,
             aggregate,
             unit,
         });
+    }
+    // Sources numbered in column order, as for the plain columns.
+    let mut order: Vec<(usize, usize, usize)> = sides
+        .iter()
+        .enumerate()
+        .flat_map(|(s, side)| {
+            side.metrics
+                .iter()
+                .enumerate()
+                .map(move |(m, column)| (column.index, s, m))
+        })
+        .collect();
+    order.sort_unstable();
+    for (_, s, m) in order {
+        let column = &mut sides[s].metrics[m];
+        column.source = extraction.source(
+            &headers[column.index],
+            column.metric,
+            column.unit,
+            column.aggregate,
+        );
     }
     sides
 }
@@ -311,9 +344,11 @@ impl ConfigCache {
             return *known;
         }
         let mut settings = extraction.configs[config as usize].clone();
-        if !settings.contains_key(SettingId::Variant) {
-            settings.insert(SettingId::Variant, name);
-        }
+        let variant = match settings.get(SettingId::Variant) {
+            Some(row) => format!("{row} {name}"),
+            None => name.to_owned(),
+        };
+        settings.insert(SettingId::Variant, variant);
         let known = extraction.config(settings);
         self.sides.insert((config, side), known);
         known
@@ -368,21 +403,23 @@ fn read_row(
     }
     let at = RecordAt::Line(u32::try_from(line).unwrap_or(u32::MAX));
     let config = configs.config_of(row, columns, extraction);
-    let mut failure = row_failure(row, columns);
-    if !columns.metrics.is_empty() {
-        let mut record = Record::new(at.clone());
+    let failure = row_failure(row, columns);
+    if columns.sides.is_empty() {
+        let mut record = Record::new(at);
         read_values(&mut record, row, headers, &columns.metrics, extraction);
         record.config = config;
-        record.failure = if columns.sides.is_empty() {
-            failure.take()
-        } else {
-            failure.clone()
-        };
+        record.failure = failure;
         extraction.push(record);
+        return;
     }
+    // Each side gets its own values, then those of the plain columns, which
+    // the sides share (the prompt's token count, say).
     for (index, side) in columns.sides.iter().enumerate() {
         let mut record = Record::new(at.clone());
         read_values(&mut record, row, headers, &side.metrics, extraction);
+        let aggregate = record.aggregate;
+        read_values(&mut record, row, headers, &columns.metrics, extraction);
+        record.aggregate = aggregate && columns.metrics.iter().all(|c| c.aggregate);
         record.config = configs.side_config(config, index, &side.name, extraction);
         record.failure = failure.clone();
         extraction.push(record);
@@ -610,6 +647,59 @@ mod tests {
     }
 
     #[test]
+    fn sides_share_the_plain_columns_and_keep_a_variant_column() {
+        let extraction = read(
+            "ab.csv",
+            "variant,prompt_tokens,baseline_mean_tok_s,baseline_tok_s,chimera_tok_s,error\n\
+             v1,26,99,98.1,98.5,\n\
+             v1,26,99,,,timeout\n",
+        );
+        // Two records per row, never a third for the plain column.
+        assert_eq!(extraction.records.len(), 4);
+        let first = &extraction.records[0];
+        assert_eq!(first.get(MetricId::TokensPerSecond), Some(98.1));
+        assert!(!first.aggregate);
+        assert_eq!(first.get(MetricId::PromptTokens), Some(26.0));
+        assert_eq!(
+            extraction.records[1].get(MetricId::PromptTokens),
+            Some(26.0)
+        );
+        let variants: Vec<_> = extraction
+            .records
+            .iter()
+            .map(|r| extraction.configs[r.config as usize].get(SettingId::Variant))
+            .collect();
+        assert_eq!(
+            variants,
+            [
+                Some("v1 baseline"),
+                Some("v1 chimera"),
+                Some("v1 baseline"),
+                Some("v1 chimera")
+            ]
+        );
+        let failed = extraction
+            .records
+            .iter()
+            .filter(|r| r.failure.is_some())
+            .count();
+        assert_eq!(failed, 2);
+    }
+
+    #[test]
+    fn parts_of_a_count_or_a_prompt_rate_are_no_sides() {
+        let extraction = read(
+            "usage.csv",
+            "cached_tokens,reasoning_tokens,pp_tok_s,tg_tok_s,ttft_ms\n5,7,900,40,120\n",
+        );
+        assert_eq!(extraction.records.len(), 1);
+        let record = &extraction.records[0];
+        assert_eq!(record.get(MetricId::TtftMs), Some(120.0));
+        assert_eq!(record.get(MetricId::EvalTokens), None);
+        assert_eq!(record.get(MetricId::TokensPerSecond), None);
+    }
+
+    #[test]
     fn a_prefix_without_a_second_side_is_no_comparison() {
         let extraction = read("w.csv", "model,warm_ttft_ms,tokens_s\nm,120,50\n");
         assert_eq!(extraction.records.len(), 1);
@@ -631,13 +721,18 @@ mod tests {
              130,60,41
 ",
         );
-        // The third row measured nothing possible: it is no run at all.
-        assert_eq!(extraction.records.len(), 3);
         assert_eq!(values(&extraction, MetricId::TtftMs), [120.0, 130.0]);
         assert_eq!(values(&extraction, MetricId::TokensPerSecond), [55.0, 60.0]);
         assert_eq!(values(&extraction, MetricId::EvalTokens), [40.0, 0.0, 41.0]);
         assert_eq!(extraction.impossible_values, 5);
-        assert!(extraction.records.iter().all(|r| r.failure.is_none()));
+        // The third row measured nothing possible: a run that failed
+        // without saying so.
+        let causes: Vec<_> = extraction
+            .records
+            .iter()
+            .map(|r| r.failure.as_ref().map(|f| f.cause))
+            .collect();
+        assert_eq!(causes, [None, None, Some(FailureCause::AllZero), None]);
     }
 
     #[test]

@@ -278,7 +278,10 @@ fn failures(files: &[Collected], out: &mut Vec<Finding>) {
 }
 
 fn impossible_values(files: &[Collected], out: &mut Vec<Finding>) {
-    let with: Vec<&Collected> = files.iter().filter(|f| f.impossible_values > 0).collect();
+    let with: Vec<&Collected> = counted(files)
+        .map(|(file, _)| file)
+        .filter(|f| f.impossible_values > 0)
+        .collect();
     if with.is_empty() {
         return;
     }

@@ -101,7 +101,7 @@ fn visit_object(
     // Metric keys holding a list of numbers, one per run (`"ttft_ms": [1.4,
     // 1.6]` beside `"tokens_per_s": [693.7, 632.5]`): element i of each is
     // run i.
-    let mut columns: Vec<(MetricId, Unit, bool, u16, &[Value])> = Vec::new();
+    let mut columns: Vec<(MetricId, Unit, bool, &str, &[Value])> = Vec::new();
     for ((key, value), field) in entries.iter().zip(&fields) {
         let (key, value) = (*key, *value);
         match field {
@@ -112,8 +112,7 @@ fn visit_object(
             }) => {
                 if let Value::Array(items) = value {
                     if !items.is_empty() && items.iter().all(Value::is_number) {
-                        let source = extraction.source(key, *metric, *unit, *aggregate);
-                        columns.push((*metric, *unit, *aggregate, source, items));
+                        columns.push((*metric, *unit, *aggregate, key, items));
                     }
                     continue;
                 }
@@ -194,7 +193,18 @@ fn visit_object(
             }
         }
     }
-    let is_run = !record.values.is_empty() || (in_run_list && failure.is_some());
+    // Only lists that time something make runs, all of one length (the
+    // longest timing list's): a list of token ids under `tokens` is no run
+    // per token, and lists of other lengths would pair values of different
+    // runs.
+    let runs = columns
+        .iter()
+        .filter(|c| !c.0.is_count())
+        .map(|c| c.4.len())
+        .max()
+        .unwrap_or(0);
+    columns.retain(|c| c.4.len() == runs);
+    let is_run = !record.values.is_empty() || (in_run_list && failure.is_some() && runs == 0);
     if is_run {
         record.at = RecordAt::Path(path.as_str().into());
         record.aggregate = !record.values.is_empty() && all_aggregate;
@@ -203,17 +213,22 @@ fn visit_object(
         extraction.has_metric_names |= !record.values.is_empty();
         extraction.push(record);
     }
-    if !columns.is_empty() {
+    if runs > 0 {
         extraction.has_metric_names = true;
         let config = extraction.config_of(&settings);
-        let runs = columns.iter().map(|c| c.4.len()).max().unwrap_or(0);
+        let sources: Vec<u16> = columns
+            .iter()
+            .map(|(metric, unit, aggregate, key, _)| {
+                extraction.source(key, *metric, *unit, *aggregate)
+            })
+            .collect();
         for index in 0..runs {
             let mut run = Record::new(RecordAt::Path(element_path(path, index).into()));
             run.config = config;
             run.aggregate = columns.iter().all(|c| c.2);
             run.failure = failure.clone();
-            for (metric, unit, _, source, items) in &columns {
-                if let Some(number) = items.get(index).and_then(Value::as_f64) {
+            for ((metric, unit, _, _, items), source) in columns.iter().zip(&sources) {
+                if let Some(number) = items[index].as_f64() {
                     run.push(*metric, unit.to_canonical(number), *source);
                 }
             }
@@ -222,7 +237,10 @@ fn visit_object(
     }
 
     for (key, value) in entries {
-        if !matches!(value, Value::Object(_) | Value::Array(_)) {
+        // What lies under `delta`, `expected` or `targets` was not measured.
+        if !matches!(value, Value::Object(_) | Value::Array(_))
+            || extraction.names.is_unmeasured(key)
+        {
             continue;
         }
         let length = path.len();
@@ -457,10 +475,9 @@ mod tests {
         assert_eq!(paths(&extraction), ["*[0]", "*[1]", "*[2]"]);
         let first = &extraction.records[0];
         assert_eq!(first.get(MetricId::TtftMs), Some(1.44));
-        assert_eq!(first.get(MetricId::TokensPerSecond), Some(693.72));
         assert_eq!(first.get(MetricId::EvalTokens), Some(1.0));
-        // A shorter list leaves the later runs without that metric.
-        assert_eq!(extraction.records[2].get(MetricId::TokensPerSecond), None);
+        // A list of another length is not paired with the others.
+        assert_eq!(first.get(MetricId::TokensPerSecond), None);
         assert!(!first.aggregate);
         // Settings in a `spec` object beside the lists apply to every run.
         let settings = &extraction.configs[first.config as usize];
@@ -480,6 +497,57 @@ mod tests {
             r#"{"ttft_ms": [1.5, "n/a"], "tokens_per_s": [], "eval_count": [{"x": 1}]}"#,
         );
         assert!(extraction.records.is_empty());
+        // Token ids are no runs, and a failed object with lists is counted
+        // once per element, not once more on its own.
+        let extraction = read("r.json", r#"{"tokens": [15496, 995, 11]}"#);
+        assert!(extraction.records.is_empty());
+        let extraction = read(
+            "r.json",
+            r#"{"runs": [{"status": "failed", "ttft_ms": [1.5, 1.7]}, {"ttft_ms": 2}]}"#,
+        );
+        assert_eq!(
+            paths(&extraction),
+            ["runs[0].*[0]", "runs[0].*[1]", "runs[1]"]
+        );
+        assert_eq!(
+            extraction
+                .records
+                .iter()
+                .filter(|r| r.failure.is_some())
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_run_that_timed_nothing_failed_silently() {
+        let extraction = read(
+            "r.json",
+            r#"{"results": [{"ttft_ms": 0, "tokens_per_second": 0, "prompt_tokens": 42},
+                {"ttft_ms": 90, "load_ms": 0, "tokens_per_second": 0}]}"#,
+        );
+        let first = &extraction.records[0];
+        assert_eq!(
+            first.failure.as_ref().map(|f| f.cause),
+            Some(FailureCause::AllZero)
+        );
+        // A zero load time is real (the model was in memory already).
+        let second = &extraction.records[1];
+        assert!(second.failure.is_none());
+        assert_eq!(second.get(MetricId::LoadMs), Some(0.0));
+        assert_eq!(second.get(MetricId::TokensPerSecond), None);
+        assert_eq!(extraction.impossible_values, 3);
+    }
+
+    #[test]
+    fn nothing_under_a_difference_or_a_target_is_a_run() {
+        let extraction = read(
+            "m.json",
+            r#"{"run": {"ttft_ms": 500, "tokens_per_second": 40},
+                "delta": {"ttft_ms": -404.2, "tokens_per_second": 3.1},
+                "targets": [{"ttft_ms": 300}], "slo": {"ttft_ms": 250}}"#,
+        );
+        assert_eq!(paths(&extraction), ["run"]);
     }
 
     #[test]

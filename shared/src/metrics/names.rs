@@ -43,6 +43,11 @@ impl MetricId {
         MetricId::EvalTokens,
     ];
 
+    /// Whether the metric counts tokens rather than timing anything.
+    pub fn is_count(self) -> bool {
+        matches!(self, MetricId::PromptTokens | MetricId::EvalTokens)
+    }
+
     /// The id as it appears in the JSON.
     pub fn id(self) -> &'static str {
         match self {
@@ -249,6 +254,7 @@ const CACHED_NAMES: usize = 4_096;
 #[derive(Debug, Default)]
 pub struct NameCache {
     known: HashMap<Box<str>, Option<Field>>,
+    unmeasured: HashMap<Box<str>, bool>,
 }
 
 impl NameCache {
@@ -262,6 +268,18 @@ impl NameCache {
             self.known.insert(raw.into(), field);
         }
         field
+    }
+
+    /// [`is_unmeasured_name`], remembered.
+    pub fn is_unmeasured(&mut self, raw: &str) -> bool {
+        if let Some(unmeasured) = self.unmeasured.get(raw) {
+            return *unmeasured;
+        }
+        let unmeasured = is_unmeasured_name(raw);
+        if self.unmeasured.len() < CACHED_NAMES {
+            self.unmeasured.insert(raw.into(), unmeasured);
+        }
+        unmeasured
     }
 }
 
@@ -304,7 +322,10 @@ pub fn classify_side(raw: &str) -> Option<(String, Field)> {
             side.as_str(),
             "prompt"
                 | "prefill"
+                | "pp"
                 | "input"
+                | "encode"
+                | "encoding"
                 | "total"
                 | "load"
                 | "eval"
@@ -315,6 +336,15 @@ pub fn classify_side(raw: &str) -> Option<(String, Field)> {
                 | "token"
                 | "tok"
                 | "throughput"
+                | "cached"
+                | "cache"
+                | "reasoning"
+                | "audio"
+                | "image"
+                | "draft"
+                | "accepted"
+                | "rejected"
+                | "new"
         )
     {
         return None;
@@ -466,6 +496,17 @@ fn names_no_measurement(raw: &str, words: &[String]) -> bool {
             matches!(
                 word.as_str(),
                 "δ" | "delta"
+                    | "diffs"
+                    | "changes"
+                    | "gains"
+                    | "improvements"
+                    | "targets"
+                    | "goals"
+                    | "estimates"
+                    | "predictions"
+                    | "thresholds"
+                    | "limits"
+                    | "expectations"
                     | "deltas"
                     | "diff"
                     | "difference"
@@ -506,15 +547,22 @@ fn names_no_measurement(raw: &str, words: &[String]) -> bool {
         })
 }
 
-/// Whether the words written after a value (`304 tokens/s peak throughput`)
-/// say it is an extreme rather than a run's or a mean's value. "(BEST)"
-/// beside a configuration's mean does not: it ranks the mean.
+/// Whether the words right after a value and its unit, up to a bracket, a
+/// comma or another number, call it an extreme: `304 tokens/s peak
+/// throughput`. `551 ms (p95: 900 ms)` or `78.42 tok/s (BEST)` do not: the
+/// bracket speaks of something else, or ranks the value.
 pub fn says_extreme(text: &str) -> bool {
-    text.split(|c: char| !c.is_alphanumeric()).any(|word| {
-        let word = word.to_lowercase();
-        !matches!(word.as_str(), "best" | "worst")
-            && (is_other_statistic_word(&word) || matches!(word.as_str(), "maximum" | "minimum"))
-    })
+    let end = text
+        .find(|c: char| matches!(c, '(' | '[' | ',' | ';') || c.is_ascii_digit())
+        .unwrap_or(text.len());
+    text[..end]
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|word| {
+            matches!(
+                word.to_lowercase().as_str(),
+                "peak" | "max" | "maximum" | "min" | "minimum" | "highest" | "lowest"
+            )
+        })
 }
 
 fn is_mean_word(word: &str) -> bool {
@@ -986,7 +1034,9 @@ mod tests {
             assert_eq!(classify(name), None, "{name}");
         }
         assert!(says_extreme(" peak throughput"));
-        assert!(says_extreme(" (p95)"));
+        assert!(says_extreme(" max, on the second run"));
+        assert!(!says_extreme(" (p95: 900 ms)"));
+        assert!(!says_extreme(" (min 37, max 41)"));
         assert!(!says_extreme(" (BEST)"));
         assert!(!says_extreme(" (-2.1% degradation)"));
     }

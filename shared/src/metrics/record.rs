@@ -284,10 +284,12 @@ impl Record {
 /// that succeeded took some time and, when it reports a rate, produced
 /// tokens: a TTFT, a duration or a throughput of exactly zero is what a
 /// script writes when it did not measure it (`"throughput_tokens_per_sec":
-/// 0.0` beside `"tokens_generated": 0`). Zero token counts are real.
+/// 0.0` beside `"tokens_generated": 0`). Zero token counts and a zero load
+/// time are real.
 fn is_possible(reading: &Reading) -> bool {
     match reading.metric {
-        MetricId::PromptTokens | MetricId::EvalTokens => reading.value >= 0.0,
+        // A model already in memory may well load in no time at all.
+        MetricId::PromptTokens | MetricId::EvalTokens | MetricId::LoadMs => reading.value >= 0.0,
         _ => reading.value > 0.0,
     }
 }
@@ -435,6 +437,27 @@ impl Extraction {
     pub fn finish_records(&mut self) {
         let mut computed: Option<(u16, u16)> = None;
         for index in 0..self.records.len() {
+            let record = &mut self.records[index];
+            if record.failure.is_none()
+                && !record.values.is_empty()
+                && record.values.iter().all(|v| v.value == 0.0)
+            {
+                record.failure = Some(Failure::new(FailureCause::AllZero, "every metric is 0"));
+            }
+            if record.failure.is_none() {
+                let before = record.values.len();
+                record.values.retain(is_possible);
+                let removed = before - record.values.len();
+                self.impossible_values += removed as u64;
+                // `{"ttft_ms": 0, "tokens_per_second": 0, "prompt_tokens": 42}`:
+                // a run that measured no time and no rate failed silently.
+                if removed > 0 && record.values.iter().all(|v| v.metric.is_count()) {
+                    record.failure = Some(Failure::new(
+                        FailureCause::AllZero,
+                        "every time and rate is zero or below",
+                    ));
+                }
+            }
             let record = &self.records[index];
             let rate = match (
                 record.get(MetricId::TokensPerSecond),
@@ -467,18 +490,6 @@ impl Extraction {
                     }
                 };
                 self.records[index].push(MetricId::TokensPerSecond, rate, source);
-            }
-            let record = &mut self.records[index];
-            if record.failure.is_none()
-                && !record.values.is_empty()
-                && record.values.iter().all(|v| v.value == 0.0)
-            {
-                record.failure = Some(Failure::new(FailureCause::AllZero, "every metric is 0"));
-            }
-            if record.failure.is_none() {
-                let before = record.values.len();
-                record.values.retain(is_possible);
-                self.impossible_values += (before - record.values.len()) as u64;
             }
         }
         // A run left with nothing it measured is no run.
