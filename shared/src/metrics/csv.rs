@@ -364,20 +364,52 @@ fn setting_of_cell(setting: SettingId, raw: &str) -> Settings {
     settings
 }
 
-/// The settings an `options` cell gives: the known keys of a JSON object.
+/// The settings an `options` or `config` cell gives: the known keys of a
+/// JSON object, or those a compact label spells out (`gpu120_ctx1024_temp0p6`).
 fn settings_of_options(raw: &str, extraction: &mut Extraction) -> Settings {
     let mut settings = Settings::new();
     let raw = raw.trim();
-    if raw.starts_with('{')
-        && let Ok(serde_json::Value::Object(map)) = serde_json::from_str(raw)
-    {
-        for (key, value) in &map {
-            if let Some(Field::Setting(setting)) = extraction.names.classify(key) {
-                insert_json_setting(&mut settings, setting, value);
+    if raw.starts_with('{') {
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(raw) {
+            for (key, value) in &map {
+                if let Some(Field::Setting(setting)) = extraction.names.classify(key) {
+                    insert_json_setting(&mut settings, setting, value);
+                }
             }
         }
+    } else {
+        settings_of_label(raw, &mut settings);
     }
     settings
+}
+
+/// Reads a configuration label made of a setting's short name and its value
+/// run together, parts joined by `_` or `-`: `gpu120_ctx1024_temp0p6` is
+/// num_gpu 120, num_ctx 1024 and temperature 0.6 (`p` for the point, as in
+/// folder names). A temperature written without a point or `p` and more
+/// than one digit (`temp10`: 1.0, or 10?) is left out; so is every part
+/// that is not of this form.
+fn settings_of_label(label: &str, settings: &mut Settings) {
+    for part in label.split(['_', '-', ' ', ',', '/']) {
+        let lower = part.to_ascii_lowercase();
+        let split = lower
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(lower.len());
+        let (name, value) = lower.split_at(split);
+        let setting = match name {
+            "gpu" | "ngl" | "numgpu" => SettingId::NumGpu,
+            "ctx" | "numctx" => SettingId::NumCtx,
+            "temp" => SettingId::Temperature,
+            _ => continue,
+        };
+        let value = value.replacen('p', ".", 1);
+        if setting == SettingId::Temperature && !value.contains('.') && value.len() > 1 {
+            continue;
+        }
+        if let Some(value) = setting_value(setting, &value) {
+            settings.insert(setting, value);
+        }
+    }
 }
 
 fn read_row(
@@ -697,6 +729,36 @@ mod tests {
         assert_eq!(record.get(MetricId::TtftMs), Some(120.0));
         assert_eq!(record.get(MetricId::EvalTokens), None);
         assert_eq!(record.get(MetricId::TokensPerSecond), None);
+    }
+
+    #[test]
+    fn a_compact_configuration_label_gives_its_settings() {
+        let extraction = read(
+            "sweep.csv",
+            "config,tokens_s\ngpu120_ctx1024_temp0p6,98.7\ngpu80-ctx512-temp1.0,97.1\n\
+             baseline_temp10_x7,96.0\n",
+        );
+        let settings: Vec<Vec<(SettingId, &str)>> = extraction
+            .records
+            .iter()
+            .map(|r| extraction.configs[r.config as usize].iter().collect())
+            .collect();
+        assert_eq!(
+            settings,
+            [
+                vec![
+                    (SettingId::NumGpu, "120"),
+                    (SettingId::NumCtx, "1024"),
+                    (SettingId::Temperature, "0.6")
+                ],
+                vec![
+                    (SettingId::NumGpu, "80"),
+                    (SettingId::NumCtx, "512"),
+                    (SettingId::Temperature, "1")
+                ],
+                vec![],
+            ]
+        );
     }
 
     #[test]
