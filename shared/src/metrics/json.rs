@@ -540,6 +540,25 @@ mod tests {
     }
 
     #[test]
+    fn records_that_only_count_tokens_are_no_runs() {
+        let extraction = read(
+            "metrics.json",
+            r#"{"samples": [{"t_ms": 0, "gpu_util": 40.5, "tokens": 0},
+                            {"t_ms": 250, "gpu_util": 41.0, "tokens": 12}],
+                "parity": {"num_tokens": 32},
+                "totals": {"eval_count": 400, "eval_duration_ns": 5000000000}}"#,
+        );
+        // Telemetry samples with a token count are neither runs nor failed
+        // runs; the totals, which time something, are one.
+        assert_eq!(paths(&extraction), ["totals"]);
+        assert!(extraction.records[0].failure.is_none());
+        assert_eq!(
+            extraction.records[0].get(MetricId::TokensPerSecond),
+            Some(80.0)
+        );
+    }
+
+    #[test]
     fn nothing_under_a_difference_or_a_target_is_a_run() {
         let extraction = read(
             "m.json",

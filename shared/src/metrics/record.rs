@@ -438,8 +438,9 @@ impl Extraction {
         let mut computed: Option<(u16, u16)> = None;
         for index in 0..self.records.len() {
             let record = &mut self.records[index];
+            // Only a record that times something is a run (see below).
             if record.failure.is_none()
-                && !record.values.is_empty()
+                && record.values.iter().any(|v| !v.metric.is_count())
                 && record.values.iter().all(|v| v.value == 0.0)
             {
                 record.failure = Some(Failure::new(FailureCause::AllZero, "every metric is 0"));
@@ -492,9 +493,12 @@ impl Extraction {
                 self.records[index].push(MetricId::TokensPerSecond, rate, source);
             }
         }
-        // A run left with nothing it measured is no run.
-        self.records
-            .retain(|record| record.failure.is_some() || !record.values.is_empty());
+        // A run left with nothing it measured is no run, nor is a record
+        // that only counts tokens (`"num_tokens": 32` in a parity check):
+        // a run times something.
+        self.records.retain(|record| {
+            record.failure.is_some() || record.values.iter().any(|v| !v.metric.is_count())
+        });
         // Markdown figures and summary files report on runs held elsewhere.
         if self.derived.is_none()
             && !self.records.is_empty()
