@@ -762,6 +762,24 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_in_a_prefill_folder_is_no_decode_throughput() {
+        let mut extraction = Extraction::new(FileType::Csv, "tr126/phase3/prefill/metrics.csv");
+        extract(
+            "ttft_ms,tokens,tokens_per_s\n3.7,1,270.8\n",
+            &mut extraction,
+        );
+        extraction.finish_records();
+        assert_eq!(
+            values(&extraction, MetricId::TokensPerSecond),
+            Vec::<f64>::new()
+        );
+        assert_eq!(values(&extraction, MetricId::TtftMs), [3.7]);
+        // Only a folder of that name counts, not a file.
+        let extraction = read("prefill.csv", "tokens_per_s\n270.8\n");
+        assert_eq!(values(&extraction, MetricId::TokensPerSecond), [270.8]);
+    }
+
+    #[test]
     fn a_prefix_without_a_second_side_is_no_comparison() {
         let extraction = read("w.csv", "model,warm_ttft_ms,tokens_s\nm,120,50\n");
         assert_eq!(extraction.records.len(), 1);

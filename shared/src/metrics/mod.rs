@@ -409,12 +409,11 @@ fn extract(
 
 /// Collects metrics file by file; owned by [`crate::InventoryBuilder`].
 ///
-/// TODO: a 20,000-file, 49 MB zip peaks at about 155-170 MB of native RSS
-/// for under 100 MB of live heap (most of it the kept values of 462,000
-/// runs); the rest is gaps in glibc's heap left by each derived file's
-/// per-row records and settings table. Summarising derived files (sweeps
-/// of means) row by row as they are read would cut most of that transient
-/// allocation, and time.
+/// TODO: each file's records are built whole (a `Vec` of values per record,
+/// a settings table per file) and then copied into the compact form kept
+/// here; on the benchmark zip that is a large share of the time and of the
+/// allocations. Summarising derived files (sweeps of means) row by row as
+/// they are read, and values in one flat table per file, would cut both.
 #[derive(Debug, Default)]
 pub struct MetricsCollector {
     files: Vec<Collected>,

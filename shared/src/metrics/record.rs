@@ -319,6 +319,9 @@ pub struct Extraction {
     /// Values left out of successful runs because no measurement can have
     /// them: below zero, or a time or rate of exactly zero.
     pub impossible_values: u64,
+    /// The file sits in a folder named `prefill`: its runs time prompt
+    /// processing, so a tokens-per-second figure in it is no decode rate.
+    pub prefill: bool,
     /// How names were classified; handed from file to file by the collector.
     pub names: NameCache,
 }
@@ -339,6 +342,11 @@ impl Extraction {
             environment: BTreeMap::new(),
             skipped_records: 0,
             impossible_values: 0,
+            prefill: path
+                .split('/')
+                .rev()
+                .skip(1)
+                .any(|folder| folder.eq_ignore_ascii_case("prefill")),
             names: NameCache::default(),
         };
         // Index 0 is always "no settings known".
@@ -438,6 +446,11 @@ impl Extraction {
         let mut computed: Option<(u16, u16)> = None;
         for index in 0..self.records.len() {
             let record = &mut self.records[index];
+            if self.prefill {
+                record
+                    .values
+                    .retain(|v| v.metric != MetricId::TokensPerSecond);
+            }
             // Only a record that times something is a run (see below).
             if record.failure.is_none()
                 && record.values.iter().any(|v| !v.metric.is_count())
@@ -461,11 +474,12 @@ impl Extraction {
             }
             let record = &self.records[index];
             let rate = match (
+                self.prefill,
                 record.get(MetricId::TokensPerSecond),
                 record.get(MetricId::EvalTokens),
                 record.get(MetricId::EvalMs),
             ) {
-                (None, Some(tokens), Some(ms)) if ms > 0.0 && tokens > 0.0 => {
+                (false, None, Some(tokens), Some(ms)) if ms > 0.0 && tokens > 0.0 => {
                     Some(tokens / (ms / 1000.0))
                 }
                 _ => None,
