@@ -94,11 +94,14 @@ pub enum SettingId {
     /// from a `variant` column, or the prefix of side-by-side columns
     /// (`baseline_tok_s`, `chimera_tok_s`).
     Variant,
+    /// The workload a run was given (`single_micro`, `chimera_homo`): runs
+    /// of different prompts are not one configuration.
+    Scenario,
 }
 
 impl SettingId {
     /// Every setting, in the order settings are listed and compared.
-    pub const ALL: [SettingId; 10] = [
+    pub const ALL: [SettingId; 11] = [
         SettingId::Model,
         SettingId::NumGpu,
         SettingId::NumCtx,
@@ -109,6 +112,7 @@ impl SettingId {
         SettingId::Quantization,
         SettingId::Backend,
         SettingId::Variant,
+        SettingId::Scenario,
     ];
 
     pub fn id(self) -> &'static str {
@@ -123,6 +127,7 @@ impl SettingId {
             SettingId::Quantization => "quantization",
             SettingId::Backend => "backend",
             SettingId::Variant => "variant",
+            SettingId::Scenario => "scenario",
         }
     }
 
@@ -131,7 +136,11 @@ impl SettingId {
     pub fn is_numeric(self) -> bool {
         !matches!(
             self,
-            SettingId::Model | SettingId::Quantization | SettingId::Backend | SettingId::Variant
+            SettingId::Model
+                | SettingId::Quantization
+                | SettingId::Backend
+                | SettingId::Variant
+                | SettingId::Scenario
         )
     }
 }
@@ -766,6 +775,9 @@ fn exact_field(joined: &str) -> Option<Field> {
             Field::Setting(SettingId::Backend)
         }
         "variant" | "arm" | "agent_type" | "agent_variant" => Field::Setting(SettingId::Variant),
+        "scenario" | "scenario_name" | "prompt_set" | "workload" => {
+            Field::Setting(SettingId::Scenario)
+        }
         "error" | "errors" | "error_message" | "error_msg" | "err" | "exception" | "failure"
         | "failure_reason" | "error_text" | "error_detail" => Field::Error,
         "success" | "succeeded" | "successful" | "ok" | "passed" => Field::Success,
@@ -973,6 +985,18 @@ mod tests {
             Some(Field::Environment(EnvKind::Driver))
         );
         assert_eq!(classify("Context"), None);
+        assert_eq!(
+            classify("scenario"),
+            Some(Field::Setting(SettingId::Scenario))
+        );
+        assert_eq!(
+            classify("prompt_set"),
+            Some(Field::Setting(SettingId::Scenario))
+        );
+        assert_eq!(
+            classify("agent_type"),
+            Some(Field::Setting(SettingId::Variant))
+        );
     }
 
     #[test]
