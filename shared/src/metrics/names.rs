@@ -269,27 +269,25 @@ pub struct NameCache {
 impl NameCache {
     /// [`classify`], remembered.
     pub fn classify(&mut self, raw: &str) -> Option<Field> {
-        if let Some(field) = self.known.get(raw) {
-            return *field;
-        }
-        let field = classify(raw);
-        if self.known.len() < CACHED_NAMES {
-            self.known.insert(raw.into(), field);
-        }
-        field
+        remembered(&mut self.known, raw, classify)
     }
 
     /// [`is_unmeasured_name`], remembered.
     pub fn is_unmeasured(&mut self, raw: &str) -> bool {
-        if let Some(unmeasured) = self.unmeasured.get(raw) {
-            return *unmeasured;
-        }
-        let unmeasured = is_unmeasured_name(raw);
-        if self.unmeasured.len() < CACHED_NAMES {
-            self.unmeasured.insert(raw.into(), unmeasured);
-        }
-        unmeasured
+        remembered(&mut self.unmeasured, raw, is_unmeasured_name)
     }
+}
+
+/// `work(raw)`, looked up in `known` first and kept there while it has room.
+fn remembered<T: Copy>(known: &mut HashMap<Box<str>, T>, raw: &str, work: fn(&str) -> T) -> T {
+    if let Some(found) = known.get(raw) {
+        return *found;
+    }
+    let found = work(raw);
+    if known.len() < CACHED_NAMES {
+        known.insert(raw.into(), found);
+    }
+    found
 }
 
 /// Recognises a column, key or label name.
