@@ -55,6 +55,29 @@ struct MetricColumn {
     unit: Unit,
 }
 
+/// Per metric, the column read: the first that holds per-run values wins
+/// over one that holds means, and later ones are ignored. Returns the
+/// column left out, if any.
+fn choose(
+    chosen: &mut BTreeMap<MetricId, (usize, Unit, bool)>,
+    index: usize,
+    metric: MetricId,
+    unit: Unit,
+    aggregate: bool,
+) -> Option<usize> {
+    match chosen.get(&metric) {
+        Some(&(known, _, true)) if !aggregate => {
+            chosen.insert(metric, (index, unit, aggregate));
+            Some(known)
+        }
+        Some(_) => Some(index),
+        None => {
+            chosen.insert(metric, (index, unit, aggregate));
+            None
+        }
+    }
+}
+
 /// The metric columns of one side of a comparison (`baseline_tok_s`).
 struct Side {
     name: String,
@@ -100,15 +123,9 @@ impl Columns {
                     metric,
                     unit,
                     aggregate,
-                }) => match chosen.get(&metric) {
-                    Some((_, _, true)) if !aggregate => {
-                        chosen.insert(metric, (index, unit, aggregate));
-                    }
-                    Some(_) => {}
-                    None => {
-                        chosen.insert(metric, (index, unit, aggregate));
-                    }
-                },
+                }) => {
+                    choose(&mut chosen, index, metric, unit, aggregate);
+                }
                 Some(Field::Setting(setting)) => {
                     if !columns.settings.iter().any(|(_, s)| *s == setting) {
                         columns.settings.push((index, setting));
@@ -193,40 +210,32 @@ fn sides_of(
         })
         .map(|name| name.to_string())
         .collect();
+    let mut chosen: Vec<BTreeMap<MetricId, (usize, Unit, bool)>> =
+        vec![BTreeMap::new(); compared.len()];
+    for (index, side, metric, unit, aggregate) in candidates {
+        let left_out = match compared.iter().position(|name| *name == side) {
+            Some(at) => choose(&mut chosen[at], index, metric, unit, aggregate),
+            None => Some(index),
+        };
+        texts.extend(left_out);
+    }
     let mut sides: Vec<Side> = compared
-        .iter()
-        .map(|name| Side {
-            name: name.clone(),
-            metrics: Vec::new(),
+        .into_iter()
+        .zip(chosen)
+        .map(|(name, chosen)| Side {
+            name,
+            metrics: chosen
+                .into_iter()
+                .map(|(metric, (index, unit, aggregate))| MetricColumn {
+                    index,
+                    metric,
+                    source: 0,
+                    aggregate,
+                    unit,
+                })
+                .collect(),
         })
         .collect();
-    for (index, side, metric, unit, aggregate) in candidates {
-        let Some(at) = compared.iter().position(|name| *name == side) else {
-            texts.push(index);
-            continue;
-        };
-        // As for the plain columns: per-run values win over means, and
-        // later duplicates are ignored.
-        let metrics = &mut sides[at].metrics;
-        match metrics.iter().position(|c| c.metric == metric) {
-            Some(known) if metrics[known].aggregate && !aggregate => {
-                texts.push(metrics[known].index);
-                metrics.remove(known);
-            }
-            Some(_) => {
-                texts.push(index);
-                continue;
-            }
-            None => {}
-        }
-        metrics.push(MetricColumn {
-            index,
-            metric,
-            source: 0,
-            aggregate,
-            unit,
-        });
-    }
     // Sources numbered in column order, as for the plain columns.
     let mut order: Vec<(usize, usize, usize)> = sides
         .iter()
@@ -439,6 +448,7 @@ fn read_row(
     if columns.sides.is_empty() {
         let mut record = Record::new(at);
         read_values(&mut record, row, headers, &columns.metrics, extraction);
+        record.aggregate = columns.metrics.iter().all(|c| c.aggregate);
         record.config = config;
         record.failure = failure;
         extraction.push(record);
@@ -449,9 +459,12 @@ fn read_row(
     for (index, side) in columns.sides.iter().enumerate() {
         let mut record = Record::new(at.clone());
         read_values(&mut record, row, headers, &side.metrics, extraction);
-        let aggregate = record.aggregate;
         read_values(&mut record, row, headers, &columns.metrics, extraction);
-        record.aggregate = aggregate && columns.metrics.iter().all(|c| c.aggregate);
+        record.aggregate = side
+            .metrics
+            .iter()
+            .chain(&columns.metrics)
+            .all(|c| c.aggregate);
         record.config = configs.side_config(config, index, &side.name, extraction);
         record.failure = failure.clone();
         extraction.push(record);
@@ -468,7 +481,6 @@ fn read_values(
 ) {
     let cell = |index: usize| row.get(index).unwrap_or("");
     record.values.reserve_exact(metrics.len());
-    record.aggregate = metrics.iter().all(|c| c.aggregate);
     for column in metrics {
         let Some((value, cell_unit)) = text::parse_cell(cell(column.index)) else {
             continue;

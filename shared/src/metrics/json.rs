@@ -208,7 +208,12 @@ fn visit_object(
     if is_run {
         record.at = RecordAt::Path(path.as_str().into());
         record.aggregate = !record.values.is_empty() && all_aggregate;
-        record.failure = failure.clone();
+        // The failure is the runs' of the lists too, when there are any.
+        record.failure = if runs > 0 {
+            failure.clone()
+        } else {
+            failure.take()
+        };
         record.config = extraction.config_of(&settings);
         extraction.has_metric_names |= !record.values.is_empty();
         extraction.push(record);
