@@ -914,8 +914,13 @@ fn file_row(file: &FileMetrics) -> AnyView {
             }
         )
     });
+    let named = file
+        .model_from_path
+        .as_ref()
+        .map(|model| format!("Names no model; {model} is read from its path."));
     let notes = counted
         .into_iter()
+        .chain(named)
         .chain(impossible)
         .chain(failures)
         .map(|note| view! { <div class="note">{note}</div> })

@@ -63,7 +63,7 @@ pub struct Context<'a> {
 pub(super) const FOLDER_PARTS: std::ops::Range<usize> = 0..2;
 
 /// How many parts [`lint_part`] has.
-pub(super) const LINT_PARTS: usize = 14;
+pub(super) const LINT_PARTS: usize = 15;
 
 /// One part of the lint, `0..LINT_PARTS`, in the order the findings are
 /// listed: run one at a time, none holds a page for long.
@@ -87,8 +87,9 @@ pub(super) fn lint_part(
         9 => stale(files, context, out),
         10 => environment(metrics, out),
         11 => duplicates_and_derived(files, out),
-        12 => small_samples(metrics, out),
-        13 => truncated(files, out),
+        12 => models_from_paths(files, out),
+        13 => small_samples(metrics, out),
+        14 => truncated(files, out),
         _ => {}
     }
 }
@@ -544,6 +545,36 @@ fn duplicates_and_derived(files: &[Collected], out: &mut Vec<Finding>) {
             derived,
         ));
     }
+}
+
+fn models_from_paths(files: &[Collected], out: &mut Vec<Finding>) {
+    let named: Vec<(&str, &str)> = files
+        .iter()
+        .filter_map(|file| {
+            let model = file.metrics.as_deref()?.model_from_path.as_deref()?;
+            Some((file.path.as_str(), model))
+        })
+        .collect();
+    let Some((first, model)) = named.first() else {
+        return;
+    };
+    out.push(finding(
+        "model_from_path",
+        Severity::Info,
+        format!(
+            "{} no model for {} runs, so {} given the model {} path names (first: {first} as \
+             {model}); check that the path says which model ran",
+            plural(named.len(), "file names", "files name"),
+            if named.len() == 1 { "its" } else { "their" },
+            if named.len() == 1 {
+                "it was"
+            } else {
+                "each was"
+            },
+            if named.len() == 1 { "its" } else { "its own" },
+        ),
+        named.iter().map(|(path, _)| (*path).to_owned()),
+    ));
 }
 
 fn small_samples(metrics: &Metrics, out: &mut Vec<Finding>) {

@@ -23,6 +23,7 @@ pub mod findings;
 mod json;
 mod markdown;
 pub mod names;
+mod path_model;
 mod record;
 mod report;
 pub mod stats;
@@ -30,6 +31,7 @@ pub mod text;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
@@ -207,6 +209,11 @@ pub struct FileMetrics {
     /// Distinct values of each setting seen in the file.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub settings: BTreeMap<SettingId, Vec<String>>,
+    /// The model of the runs that name none, read from the file's path
+    /// (`reports/gemma3/gemma3_270m_runs.csv`: `gemma3:270m`, a model
+    /// another file names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_from_path: Option<String>,
     /// Per metric, the successful values' statistics. Boxed: a map node has
     /// room for eleven entries and files have one to eight, so unboxed
     /// series cost about 3 KB per file, 50 MB for 18,000 files.
@@ -728,6 +735,7 @@ enum FinishStage {
     NotRead,
     Sort,
     Duplicates,
+    Models,
     Group,
     Build(Box<report::ReportBuild>),
     /// The lint's parts from this one on.
@@ -770,6 +778,10 @@ impl Finishing {
             }
             FinishStage::Duplicates => {
                 mark_duplicates(&mut self.files);
+                FinishStage::Models
+            }
+            FinishStage::Models => {
+                name_models_from_paths(&mut self.files, &mut self.configs);
                 FinishStage::Group
             }
             FinishStage::Group => FinishStage::Build(Box::new(report::ReportBuild::start(
@@ -830,6 +842,44 @@ impl Finishing {
     /// The statistics and the findings (empty until [`Self::step`] said done).
     pub fn result(self) -> (Metrics, Vec<Finding>) {
         (self.metrics.unwrap_or_default(), self.findings)
+    }
+}
+
+/// Gives the runs of files that name no model the model their path names
+/// (see [`path_model`]). Only kept records are renamed: derived files and
+/// files past the memory cap keep no records to compare.
+fn name_models_from_paths(files: &mut [Collected], configs: &mut ConfigTable) {
+    let known = path_model::KnownModels::from_configs(configs);
+    let mut renamed: Vec<(u32, u32)> = Vec::new();
+    for file in files {
+        let Some(metrics) = file.metrics.as_mut() else {
+            continue;
+        };
+        let unnamed = |config: u32| !configs[config as usize].contains_key(SettingId::Model);
+        if !file.records.iter().any(|r| unnamed(r.config)) {
+            continue;
+        }
+        let Some(model) = known.model_in_path(&file.path) else {
+            continue;
+        };
+        let shared: Arc<str> = Arc::from(model.as_str());
+        renamed.clear();
+        for record in &mut file.records {
+            if configs[record.config as usize].contains_key(SettingId::Model) {
+                continue;
+            }
+            record.config = match renamed.iter().find(|(from, _)| *from == record.config) {
+                Some(&(_, to)) => to,
+                None => {
+                    let mut settings = configs[record.config as usize].clone();
+                    settings.insert(SettingId::Model, shared.clone());
+                    let to = configs.intern(settings);
+                    renamed.push((record.config, to));
+                    to
+                }
+            };
+        }
+        metrics.model_from_path = Some(model);
     }
 }
 
@@ -969,6 +1019,7 @@ fn summarise_file(path: &str, extraction: &Extraction) -> (Option<FileMetrics>, 
         impossible_values: extraction.impossible_values,
         failures,
         settings,
+        model_from_path: None,
         series,
         reported,
     };

@@ -660,3 +660,37 @@ fn reading_the_numbers_gives_the_content_check_s_verdict() {
         );
     }
 }
+
+#[test]
+fn runs_naming_no_model_get_the_model_their_path_names() {
+    let inventory = inventory(&[
+        (
+            "reports/gemma3/gemma3_270m_baseline.json",
+            r#"{"model": "gemma3:270m", "results": [
+                {"ttft_ms": 50, "tokens_s": 280},
+                {"ttft_ms": 52, "tokens_s": 290}]}"#,
+        ),
+        (
+            "reports/gemma3/gemma3_270m_more.csv",
+            "ttft_ms,tokens_s\n51,285\n53,287\n",
+        ),
+        ("reports/misc/runs.csv", "ttft_ms,tokens_s\n40,100\n"),
+    ]);
+    // The CSV's runs pool with the JSON's: one configuration of four runs.
+    let gemma = configuration(&inventory, "gemma3:270m");
+    assert_eq!(gemma.runs, 4);
+    assert_eq!(gemma.files.len(), 2);
+    let csv = inventory
+        .metrics
+        .files
+        .iter()
+        .find(|f| f.path == "reports/gemma3/gemma3_270m_more.csv")
+        .unwrap();
+    assert_eq!(csv.model_from_path.as_deref(), Some("gemma3:270m"));
+    // A path naming no model leaves its runs to their own file.
+    let misc = configuration(&inventory, "[unknown model, reports/misc/runs.csv]");
+    assert_eq!(misc.runs, 1);
+    let found = finding(&inventory, "model_from_path");
+    assert_eq!(found.files, ["reports/gemma3/gemma3_270m_more.csv"]);
+    assert!(found.reason.contains("gemma3:270m"), "{}", found.reason);
+}
