@@ -97,6 +97,8 @@ struct Columns {
     environment: Vec<(usize, EnvKind)>,
     /// Free-text columns searched for failure messages.
     texts: Vec<usize>,
+    /// Columns counting the runs a row sums up.
+    run_counts: Vec<usize>,
 }
 
 impl Columns {
@@ -112,6 +114,7 @@ impl Columns {
             timestamps: Vec::new(),
             environment: Vec::new(),
             texts: Vec::new(),
+            run_counts: Vec::new(),
         };
         // Per metric, the first column that holds per-run values wins over
         // one that holds means; later duplicates are ignored.
@@ -137,6 +140,7 @@ impl Columns {
                 Some(Field::Options) => columns.options.push(index),
                 Some(Field::Timestamp) => columns.timestamps.push(index),
                 Some(Field::Environment(kind)) => columns.environment.push((index, kind)),
+                Some(Field::RunCount) => columns.run_counts.push(index),
                 Some(Field::Prompt) => {}
                 None => match names::classify_side(header) {
                     Some((
@@ -445,10 +449,14 @@ fn read_row(
     let at = RecordAt::Line(u32::try_from(line).unwrap_or(u32::MAX));
     let config = configs.config_of(row, columns, extraction);
     let failure = row_failure(row, columns);
+    // `model,test_count,average_speed,...`: a row that sums up several runs.
+    let sums_runs = columns.run_counts.iter().any(|&index| {
+        text::parse_cell(cell(index)).is_some_and(|(count, unit)| unit.is_none() && count > 1.0)
+    });
     if columns.sides.is_empty() {
         let mut record = Record::new(at);
         read_values(&mut record, row, headers, &columns.metrics, extraction);
-        record.aggregate = columns.metrics.iter().all(|c| c.aggregate);
+        record.aggregate = sums_runs || columns.metrics.iter().all(|c| c.aggregate);
         record.config = config;
         record.failure = failure;
         extraction.push(record);
@@ -460,11 +468,12 @@ fn read_row(
         let mut record = Record::new(at.clone());
         read_values(&mut record, row, headers, &side.metrics, extraction);
         read_values(&mut record, row, headers, &columns.metrics, extraction);
-        record.aggregate = side
-            .metrics
-            .iter()
-            .chain(&columns.metrics)
-            .all(|c| c.aggregate);
+        record.aggregate = sums_runs
+            || side
+                .metrics
+                .iter()
+                .chain(&columns.metrics)
+                .all(|c| c.aggregate);
         record.config = configs.side_config(config, index, &side.name, extraction);
         record.failure = failure.clone();
         extraction.push(record);
@@ -489,7 +498,7 @@ fn read_values(
         let unit = match cell_unit {
             Some(unit) if unit.fits(column.metric) => unit,
             Some(_) => continue,
-            None => column.unit,
+            None => column.unit.of_value(value),
         };
         let source = if unit == column.unit {
             column.source
@@ -728,6 +737,44 @@ mod tests {
             .filter(|r| r.failure.is_some())
             .count();
         assert_eq!(failed, 2);
+    }
+
+    #[test]
+    fn an_ollama_duration_that_cannot_be_nanoseconds_is_read_as_seconds() {
+        let extraction = read(
+            "speed.csv",
+            "model,output_tokens,total_duration,tokens_per_second\n\
+             a,2494,96.97,25.72\nb,100,5000000000,20\n",
+        );
+        let total: Vec<_> = extraction
+            .records
+            .iter()
+            .map(|r| r.get(MetricId::TotalMs))
+            .collect();
+        assert_eq!(total, [Some(96_970.0), Some(5_000.0)]);
+        let units: Vec<Unit> = extraction
+            .sources
+            .iter()
+            .filter(|s| s.metric == MetricId::TotalMs)
+            .map(|s| s.unit)
+            .collect();
+        assert_eq!(units, [Unit::Nanos, Unit::AssumedSeconds]);
+    }
+
+    #[test]
+    fn rows_that_count_several_runs_are_summaries() {
+        let extraction = read(
+            "performance_metrics.csv",
+            "model,test_count,average_speed,tokens_per_second\na,15,62.2,62.2\nb,1,50.0,50.0\n",
+        );
+        let aggregate: Vec<bool> = extraction.records.iter().map(|r| r.aggregate).collect();
+        assert_eq!(aggregate, [true, false]);
+        assert!(extraction.derived.is_none());
+        let all = read(
+            "performance_metrics.csv",
+            "model,runs,tokens_per_second\na,15,62.2\nb,3,50.0\n",
+        );
+        assert!(all.derived.is_some());
     }
 
     #[test]

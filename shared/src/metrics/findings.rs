@@ -344,23 +344,38 @@ fn mixed_units(files: &[Collected], out: &mut Vec<Finding>) {
 }
 
 fn assumed_units(files: &[Collected], out: &mut Vec<Finding>) {
-    let assumed: Vec<String> = files
-        .iter()
-        .filter(|f| f.units.values().any(|u| u.contains(&Unit::AssumedMillis)))
-        .map(|f| f.path.clone())
-        .collect();
-    if assumed.is_empty() {
+    let with = |unit: Unit| -> Vec<String> {
+        files
+            .iter()
+            .filter(|f| f.units.values().any(|u| u.contains(&unit)))
+            .map(|f| f.path.clone())
+            .collect()
+    };
+    let millis = with(Unit::AssumedMillis);
+    let seconds = with(Unit::AssumedSeconds);
+    let mut reasons = Vec::new();
+    if !millis.is_empty() {
+        reasons.push(format!(
+            "{} a duration (such as a bare TTFT column) with no unit in its name or values; \
+             it was read as milliseconds",
+            plural(millis.len(), "file gives", "files give")
+        ));
+    }
+    if !seconds.is_empty() {
+        reasons.push(format!(
+            "{} one of Ollama's nanosecond fields (such as total_duration) with values that \
+             cannot be nanoseconds (fractions, or below 1,000); they were read as seconds",
+            plural(seconds.len(), "file gives", "files give")
+        ));
+    }
+    if reasons.is_empty() {
         return;
     }
     out.push(finding(
         "assumed_units",
         Severity::Warning,
-        format!(
-            "{} a duration (such as a bare TTFT column) with no unit in its name or values; \
-             it was read as milliseconds",
-            plural(assumed.len(), "file gives", "files give")
-        ),
-        assumed,
+        reasons.join("; "),
+        millis.into_iter().chain(seconds),
     ));
 }
 

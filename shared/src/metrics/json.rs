@@ -97,6 +97,7 @@ fn visit_object(
     // The place is filled in only for a run: most objects are not one.
     let mut record = Record::new(RecordAt::Line(0));
     let mut all_aggregate = true;
+    let mut sums_runs = false;
     let mut failure: Option<Failure> = None;
     // Metric keys holding a list of numbers, one per run (`"ttft_ms": [1.4,
     // 1.6]` beside `"tokens_per_s": [693.7, 632.5]`): element i of each is
@@ -127,7 +128,7 @@ fn visit_object(
                 let unit = match value_unit {
                     Some(given) if given.fits(*metric) => given,
                     Some(_) => continue,
-                    None => *unit,
+                    None => unit.of_value(number),
                 };
                 let source = extraction.source(key, *metric, unit, *aggregate);
                 record.push(*metric, unit.to_canonical(number), source);
@@ -181,6 +182,15 @@ fn visit_object(
                     extraction.note_environment(*kind, text);
                 }
             }
+            Some(Field::RunCount) => {
+                // `{"model": ..., "test_count": 3, "total_duration": 44.4}`
+                // sums up runs listed elsewhere, or not at all.
+                if let Value::Number(count) = value
+                    && count.as_f64().is_some_and(|count| count > 1.0)
+                {
+                    sums_runs = true;
+                }
+            }
             Some(Field::Setting(_) | Field::Options | Field::Prompt) => {}
             None => {
                 if let Value::String(text) = value {
@@ -207,7 +217,7 @@ fn visit_object(
     let is_run = !record.values.is_empty() || (in_run_list && failure.is_some() && runs == 0);
     if is_run {
         record.at = RecordAt::Path(path.as_str().into());
-        record.aggregate = !record.values.is_empty() && all_aggregate;
+        record.aggregate = !record.values.is_empty() && (all_aggregate || sums_runs);
         // The failure is the runs' of the lists too, when there are any.
         record.failure = if runs > 0 {
             failure.clone()
@@ -232,9 +242,15 @@ fn visit_object(
             run.config = config;
             run.aggregate = columns.iter().all(|c| c.2);
             run.failure = failure.clone();
-            for ((metric, unit, _, _, items), source) in columns.iter().zip(&sources) {
+            for ((metric, unit, aggregate, key, items), source) in columns.iter().zip(&sources) {
                 if let Some(number) = items[index].as_f64() {
-                    run.push(*metric, unit.to_canonical(number), *source);
+                    let unit_here = unit.of_value(number);
+                    let source = if unit_here == *unit {
+                        *source
+                    } else {
+                        extraction.source(key, *metric, unit_here, *aggregate)
+                    };
+                    run.push(*metric, unit_here.to_canonical(number), source);
                 }
             }
             extraction.push(run);
@@ -343,6 +359,19 @@ mod tests {
                 RecordAt::Line(line) => format!("line {line}"),
             })
             .collect()
+    }
+
+    #[test]
+    fn an_object_that_counts_several_runs_sums_them_up() {
+        let extraction = read(
+            "speed.json",
+            r#"{"results": [{"model": "a", "test_count": 3, "tokens_per_second": 27.0,
+                "details": [{"tokens_per_second": 22.1}, {"tokens_per_second": 30.2},
+                            {"tokens_per_second": 28.7}]}]}"#,
+        );
+        let aggregate: Vec<bool> = extraction.records.iter().map(|r| r.aggregate).collect();
+        assert_eq!(aggregate.iter().filter(|a| **a).count(), 1);
+        assert_eq!(aggregate.iter().filter(|a| !**a).count(), 3);
     }
 
     #[test]

@@ -63,6 +63,7 @@ pub fn extract(source: &str, extraction: &mut Extraction) {
             continue;
         };
         extraction.has_metric_names = true;
+        let unit = unit.of_value(number);
         let source = extraction.source(label, metric, unit, aggregate);
         let mut record = Record::new(RecordAt::Line(line_number));
         record.push(metric, unit.to_canonical(number), source);
@@ -165,7 +166,7 @@ impl Table {
             let unit = match cell_unit {
                 Some(unit) if unit.fits(column.metric) => unit,
                 Some(_) => continue,
-                None => column.unit,
+                None => column.unit.of_value(number),
             };
             let source = if unit == column.unit {
                 column.source

@@ -175,6 +175,9 @@ pub enum Unit {
     Nanos,
     /// A duration whose name and value carry no unit; taken as milliseconds.
     AssumedMillis,
+    /// One of Ollama's nanosecond fields holding what cannot be nanoseconds
+    /// (`"total_duration": 44.43`, converted by a script); taken as seconds.
+    AssumedSeconds,
     TokensPerSecond,
     Tokens,
     /// Worked out from other fields (tokens per second from a count and a duration).
@@ -185,7 +188,7 @@ impl Unit {
     /// Converts a value in this unit to its metric's canonical unit.
     pub fn to_canonical(self, value: f64) -> f64 {
         match self {
-            Unit::Seconds => value * 1000.0,
+            Unit::Seconds | Unit::AssumedSeconds => value * 1000.0,
             Unit::Micros => value / 1000.0,
             Unit::Nanos => value / 1_000_000.0,
             Unit::Millis
@@ -203,6 +206,7 @@ impl Unit {
             Unit::Micros => "us",
             Unit::Nanos => "ns",
             Unit::AssumedMillis => "ms (assumed)",
+            Unit::AssumedSeconds => "s (assumed)",
             Unit::TokensPerSecond => "tok/s",
             Unit::Tokens => "tokens",
             Unit::Computed => "computed",
@@ -222,8 +226,26 @@ impl Unit {
     pub fn is_time(self) -> bool {
         matches!(
             self,
-            Unit::Seconds | Unit::Millis | Unit::Micros | Unit::Nanos | Unit::AssumedMillis
+            Unit::Seconds
+                | Unit::Millis
+                | Unit::Micros
+                | Unit::Nanos
+                | Unit::AssumedMillis
+                | Unit::AssumedSeconds
         )
+    }
+
+    /// The unit `value` is in, given the unit its name says. Ollama writes
+    /// its durations as whole nanoseconds, and no request is timed in less
+    /// than a microsecond: a fraction, or a figure below 1,000, under such
+    /// a name is a script's own conversion, almost always to seconds
+    /// (`"total_duration": 44.43` beside 1,200 tokens at 27 tok/s).
+    pub fn of_value(self, value: f64) -> Unit {
+        if self == Unit::Nanos && value != 0.0 && (value.fract() != 0.0 || value.abs() < 1000.0) {
+            Unit::AssumedSeconds
+        } else {
+            self
+        }
     }
 }
 
@@ -251,6 +273,9 @@ pub enum Field {
     /// A time of day; its format is noted.
     Timestamp,
     Environment(EnvKind),
+    /// How many runs the row or object sums up (`test_count`, `runs`,
+    /// `iterations`): above 1, its values are no single run's.
+    RunCount,
 }
 
 /// The most distinct names a [`NameCache`] remembers; names past it are
@@ -785,6 +810,12 @@ fn exact_field(joined: &str) -> Option<Field> {
             Field::Options
         }
         "prompt" | "prompt_text" | "input" | "question" | "query" => Field::Prompt,
+        "runs" | "n_runs" | "num_runs" | "run_count" | "number_of_runs" | "total_runs"
+        | "test_count" | "tests" | "num_tests" | "samples" | "n_samples" | "num_samples"
+        | "sample_count" | "trials" | "n_trials" | "num_trials" | "repetitions" | "repeats"
+        | "num_repeats" | "iterations" | "n_iterations" | "num_iterations" | "iteration_count" => {
+            Field::RunCount
+        }
         "gpu" | "gpu_name" | "gpu_model" | "gpu_type" | "graphics_card" | "device_name" => {
             Field::Environment(EnvKind::Gpu)
         }

@@ -518,7 +518,10 @@ impl Extraction {
             && !self.records.is_empty()
             && self.records.iter().all(|r| r.aggregate)
         {
-            self.mark_derived("all its values are means of runs (mean_, avg_, ...)");
+            self.mark_derived(
+                "all its values sum up several runs each (means such as mean_ or avg_, or a \
+                 run count such as test_count above 1)",
+            );
         }
     }
 }

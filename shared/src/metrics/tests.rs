@@ -413,6 +413,22 @@ fn mixed_and_assumed_units_are_flagged() {
 }
 
 #[test]
+fn ollama_durations_that_cannot_be_nanoseconds_are_flagged_as_assumed_seconds() {
+    let inventory = inventory(&[(
+        "results/speed.json",
+        r#"{"results": [
+            {"model": "a", "total_duration": 44.43, "tokens_per_second": 27.0},
+            {"model": "a", "total_duration": 41000000000, "tokens_per_second": 29.0}]}"#,
+    )]);
+    let a = configuration(&inventory, "a");
+    let total = &a.stats[&MetricId::TotalMs];
+    assert_eq!((total.min, total.max), (41_000.0, 44_430.0));
+    let found = finding(&inventory, "assumed_units");
+    assert_eq!(found.files, ["results/speed.json"]);
+    assert!(found.reason.contains("read as seconds"), "{}", found.reason);
+}
+
+#[test]
 fn missing_folders_environment_and_metrics_are_flagged() {
     let inventory = inventory(&[
         ("reports/kernels.csv", "ID,Kernel Name\n0,gemm\n"),
