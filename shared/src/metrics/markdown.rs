@@ -1,11 +1,16 @@
 //! Reads the figures a Markdown report quotes: label lines such as
 //! `- Throughput: 39.57 tok/s` or `**TTFT:** 551.66 ms`, two-cell table rows
 //! such as `| Mean TTFT | 0.165 s |`, tables whose header names metric
-//! columns (`| Config | num_gpu | Tokens/s | TTFT (s) |`), and environment
-//! lines such as `GPU: NVIDIA GeForce RTX 4080`.
+//! columns (`| Config | num_gpu | Tokens/s | TTFT (s) |`, llama-bench's
+//! `| model | backend | ngl | test | t/s |`), and environment lines such as
+//! `GPU: NVIDIA GeForce RTX 4080`. A line naming a model (`Model: gemma3`,
+//! `model_name = mistral:7b`, a `### Model: ...` heading) says which model
+//! the figures below it are about.
 //!
 //! Reports quote numbers measured elsewhere, so their values are kept per
-//! file but never counted as runs.
+//! file but never counted as runs. A file with no heading, table or list
+//! is no report but a tool's console output saved as Markdown (`eval rate:
+//! 67.11 tokens/s` once per prompt): its figures are the runs it printed.
 
 use super::names::{
     Field, MetricId, SettingId, Unit, classify_label, is_unmeasured_name, says_extreme,
@@ -17,16 +22,21 @@ use super::text;
 const MAX_LABEL_CHARS: usize = 60;
 
 pub fn extract(source: &str, extraction: &mut Extraction) {
-    extraction.mark_derived("a report: it quotes figures measured elsewhere");
+    if is_report(source) {
+        extraction.mark_derived("a report: it quotes figures measured elsewhere");
+    }
     let mut lines = source.lines().enumerate().peekable();
     // The metric table whose rows are being read, if any.
     let mut table: Option<Table> = None;
+    // The model the lines so far last named, and its settings' index.
+    let mut model: Option<(String, u32)> = None;
     while let Some((index, line)) = lines.next() {
         let line_number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        let context = model.as_ref().map(|(name, _)| name.as_str());
         match table_cells(line) {
             Some(cells) => {
                 if let Some(table) = &table {
-                    table.read_row(&cells, line_number, extraction);
+                    table.read_row(&cells, line_number, context, extraction);
                     continue;
                 }
                 let header_follows = lines
@@ -44,9 +54,21 @@ pub fn extract(source: &str, extraction: &mut Extraction) {
         let Some((label, value)) = label_and_value(line) else {
             continue;
         };
-        if let Some(Field::Environment(kind)) = extraction.names.classify(label) {
-            extraction.note_environment(kind, value.trim_matches(['*', '`', '_', ' ']));
-            continue;
+        match extraction.names.classify(label) {
+            Some(Field::Environment(kind)) => {
+                extraction.note_environment(kind, value.trim_matches(['*', '`', '_', ' ']));
+                continue;
+            }
+            Some(Field::Setting(SettingId::Model)) => {
+                if let Some(name) = model_named(value) {
+                    let mut settings = Settings::new();
+                    settings.insert(SettingId::Model, name.as_str());
+                    let config = extraction.config(settings);
+                    model = Some((name, config));
+                }
+                continue;
+            }
+            _ => {}
         }
         let Some((number, unit, rest)) = text::parse_quantity(value) else {
             continue;
@@ -68,8 +90,34 @@ pub fn extract(source: &str, extraction: &mut Extraction) {
         let mut record = Record::new(RecordAt::Line(line_number));
         record.push(metric, unit.to_canonical(number), source);
         record.aggregate = aggregate;
+        if let Some((_, config)) = &model {
+            record.config = *config;
+        }
         extraction.push(record);
     }
+}
+
+/// Whether the text is laid out as a document (a heading, a table or a
+/// list), rather than printed by a tool.
+fn is_report(source: &str) -> bool {
+    source.lines().any(|line| {
+        let line = line.trim_start();
+        line.starts_with('#')
+            || line.starts_with('|')
+            || strip_list_marker(line).len() != line.len()
+    })
+}
+
+/// The model a `Model:` line names: its first word, without emphasis or
+/// the note after it (`deepseek-r1:1.5b (File: log_1.log)`).
+fn model_named(value: &str) -> Option<String> {
+    let value = value.trim().trim_matches(['*', '`', '_']).trim();
+    let name = value.split(" (").next().unwrap_or(value).trim();
+    let name = name.trim_matches(['*', '`', '_', '"', '\'', ',']);
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return None;
+    }
+    setting_value(SettingId::Model, name)
 }
 
 /// A table whose header names at least one metric: each row below it is a
@@ -82,6 +130,9 @@ struct Table {
     metrics: Vec<TableMetric>,
     settings: Vec<(usize, SettingId)>,
     aggregate: bool,
+    /// llama-bench's `test` column: `pp512` times prompt processing,
+    /// `tg128` token generation.
+    test: Option<usize>,
 }
 
 struct TableMetric {
@@ -105,8 +156,13 @@ impl Table {
         {
             return None;
         }
+        let mut test = None;
         for (column, cell) in header.iter().enumerate() {
             let name = plain_cell(cell);
+            if name.eq_ignore_ascii_case("test") {
+                test.get_or_insert(column);
+                continue;
+            }
             // A difference between two configurations (`TTFT Δ (ms)`,
             // `Throughput change %`) is not a measurement of either.
             if name.is_empty() || is_relative(name) {
@@ -141,13 +197,34 @@ impl Table {
             metrics,
             settings,
             aggregate: all_aggregate,
+            test,
         })
     }
 
-    fn read_row(&self, cells: &[&str], line: u32, extraction: &mut Extraction) {
+    fn read_row(
+        &self,
+        cells: &[&str],
+        line: u32,
+        model: Option<&str>,
+        extraction: &mut Extraction,
+    ) {
         let mut record = Record::new(RecordAt::Line(line));
         record.aggregate = self.aggregate;
+        let test = self
+            .test
+            .and_then(|column| cells.get(column))
+            .map(|cell| plain_cell(cell))
+            .filter(|test| !test.is_empty());
+        // A prompt-processing test's rate is no decode throughput.
+        let prompt_test = test.is_some_and(|test| {
+            test.get(..2)
+                .is_some_and(|pp| pp.eq_ignore_ascii_case("pp"))
+                && test[2..].starts_with(|c: char| c.is_ascii_digit())
+        });
         for column in &self.metrics {
+            if prompt_test && column.metric == MetricId::TokensPerSecond {
+                continue;
+            }
             let Some(cell) = cells.get(column.column) else {
                 continue;
             };
@@ -159,6 +236,10 @@ impl Table {
             let rest = rest.trim();
             if cell_unit.is_none() && !(rest.is_empty() || rest.starts_with(['(', '±', '~'])) {
                 continue;
+            }
+            // `758.55 ± 12.18`: the mean of repetitions, with their spread.
+            if rest.starts_with('±') {
+                record.aggregate = true;
             }
             // A unit written in the cell (`303.9 tok/s`, `0.06s`) wins over
             // the header's; one that does not fit the metric (`4.7 GB`)
@@ -187,6 +268,14 @@ impl Table {
             {
                 settings.insert(setting, value);
             }
+        }
+        if let Some(model) = model
+            && !settings.contains_key(SettingId::Model)
+        {
+            settings.insert(SettingId::Model, model);
+        }
+        if let Some(test) = test.and_then(|test| setting_value(SettingId::Scenario, test)) {
+            settings.insert(SettingId::Scenario, test);
         }
         record.config = extraction.config(settings);
         extraction.push(record);
@@ -236,9 +325,16 @@ fn label_and_value(line: &str) -> Option<(&str, &str)> {
             _ => return None,
         }
     } else {
-        let item = strip_list_marker(trimmed);
-        let (label, value) = item.split_once(':')?;
-        (label, value)
+        let item = strip_list_marker(trimmed.trim_start_matches('#').trim_start());
+        // `model_name =    mistral:7b`: an equals sign before any colon.
+        let equals = item.find(" = ").or_else(|| item.find(" ="));
+        match (equals, item.find(':')) {
+            (Some(at), colon) if colon.is_none_or(|colon| at < colon) => {
+                let (label, value) = item.split_at(at);
+                (label, value.trim_start().trim_start_matches('='))
+            }
+            _ => item.split_once(':')?,
+        }
     };
     let label = label.trim().trim_matches(['*', '_', '`']).trim();
     let label = label.trim_end_matches(':').trim();
@@ -304,6 +400,77 @@ mod tests {
                 (line, values)
             })
             .collect()
+    }
+
+    #[test]
+    fn console_output_saved_as_markdown_lists_runs_of_the_model_named_above() {
+        let extraction = read(
+            "-------Linux----------\n\
+             ollama_version: 0.5.7\n\
+             ----------\n\
+             model_name =    mistral:7b\n\
+             prompt = Write a step-by-step guide: a cake.\n\
+             eval rate:            67.11 tokens/s\n\
+             prompt = Develop a python function\n\
+             eval rate:            66.61 tokens/s\n\
+             --------------------\n\
+             Average of eval rate:  66.86  tokens/s\n\
+             model_name =    phi4:14b\n\
+             eval rate:            32.77 tokens/s\n",
+        );
+        assert_eq!(extraction.derived, None);
+        let runs: Vec<(Option<&str>, f64, bool)> = extraction
+            .records
+            .iter()
+            .map(|r| {
+                let model = extraction.configs[r.config as usize].get(SettingId::Model);
+                (model, r.values[0].value, r.aggregate)
+            })
+            .collect();
+        assert_eq!(
+            runs,
+            [
+                (Some("mistral:7b"), 67.11, false),
+                (Some("mistral:7b"), 66.61, false),
+                (Some("mistral:7b"), 66.86, true),
+                (Some("phi4:14b"), 32.77, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_model_heading_names_the_model_of_the_table_below() {
+        let extraction = read(
+            "### Model: gemma3:1b (File: log_2025-04-14.log)\n\n\
+             | eval count | eval rate |\n|---|---|\n| 642 token(s) | 137.60 tokens/s |\n",
+        );
+        assert!(extraction.derived.is_some());
+        let record = &extraction.records[0];
+        assert_eq!(
+            extraction.configs[record.config as usize].get(SettingId::Model),
+            Some("gemma3:1b")
+        );
+        assert_eq!(record.get(MetricId::TokensPerSecond), Some(137.6));
+    }
+
+    #[test]
+    fn llama_bench_tables_give_generation_rates_but_not_prompt_rates() {
+        let extraction = read(
+            "| model | size | params | backend | ngl | test | t/s |\n\
+             | ------------- | -------: | -----: | ------- | --: | ----: | ------------: |\n\
+             | llama 7B Q4_0 | 3.56 GiB | 6.74 B | Vulkan | 100 | pp512 | 758.55 ± 12.18 |\n\
+             | llama 7B Q4_0 | 3.56 GiB | 6.74 B | Vulkan | 100 | tg128 | 91.03 ± 0.21 |\n",
+        );
+        assert_eq!(extraction.records.len(), 1);
+        let record = &extraction.records[0];
+        assert_eq!(record.get(MetricId::TokensPerSecond), Some(91.03));
+        // A mean of llama-bench's repetitions.
+        assert!(record.aggregate);
+        let settings = &extraction.configs[record.config as usize];
+        assert_eq!(settings.get(SettingId::Model), Some("llama 7B Q4_0"));
+        assert_eq!(settings.get(SettingId::NumGpu), Some("100"));
+        assert_eq!(settings.get(SettingId::Backend), Some("Vulkan"));
+        assert_eq!(settings.get(SettingId::Scenario), Some("tg128"));
     }
 
     #[test]

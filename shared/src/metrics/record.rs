@@ -420,7 +420,12 @@ impl Extraction {
 
     /// Notes an environment fact if the value says something.
     pub fn note_environment(&mut self, kind: EnvKind, value: &str) {
-        let value = value.trim();
+        // `"gpu": "NVIDIA GeForce RTX 3060",` read as a line of text.
+        let value = value
+            .trim()
+            .trim_end_matches([',', ';'])
+            .trim_matches(['"', '\''])
+            .trim();
         if text::is_missing(value) || value.eq_ignore_ascii_case("unknown") {
             return;
         }
@@ -818,5 +823,12 @@ mod tests {
             Some("581.29")
         );
         assert_eq!(extraction.environment.len(), 2);
+        // Quotes and a trailing comma of a JSON line read as text go.
+        let mut quoted = Extraction::new(FileType::Md, "r.md");
+        quoted.note_environment(EnvKind::Gpu, " \"NVIDIA GeForce RTX 3060\",");
+        assert_eq!(
+            quoted.environment.get(&EnvKind::Gpu).map(String::as_str),
+            Some("NVIDIA GeForce RTX 3060")
+        );
     }
 }
