@@ -782,6 +782,7 @@ impl Finishing {
             }
             FinishStage::Models => {
                 name_models_from_paths(&mut self.files, &mut self.configs);
+                tell_machines_apart(&mut self.files, &mut self.configs);
                 FinishStage::Group
             }
             FinishStage::Group => FinishStage::Build(Box::new(report::ReportBuild::start(
@@ -850,36 +851,58 @@ impl Finishing {
 /// files past the memory cap keep no records to compare.
 fn name_models_from_paths(files: &mut [Collected], configs: &mut ConfigTable) {
     let known = path_model::KnownModels::from_configs(configs);
-    let mut renamed: Vec<(u32, u32)> = Vec::new();
     for file in files {
-        let Some(metrics) = file.metrics.as_mut() else {
-            continue;
-        };
         let unnamed = |config: u32| !configs[config as usize].contains_key(SettingId::Model);
-        if !file.records.iter().any(|r| unnamed(r.config)) {
+        if file.metrics.is_none() || !file.records.iter().any(|r| unnamed(r.config)) {
             continue;
         }
         let Some(model) = known.model_in_path(&file.path) else {
             continue;
         };
-        let shared: Arc<str> = Arc::from(model.as_str());
-        renamed.clear();
-        for record in &mut file.records {
-            if configs[record.config as usize].contains_key(SettingId::Model) {
-                continue;
-            }
-            record.config = match renamed.iter().find(|(from, _)| *from == record.config) {
-                Some(&(_, to)) => to,
-                None => {
-                    let mut settings = configs[record.config as usize].clone();
-                    settings.insert(SettingId::Model, shared.clone());
-                    let to = configs.intern(settings);
-                    renamed.push((record.config, to));
-                    to
-                }
-            };
+        give_setting(file, configs, SettingId::Model, &model);
+        if let Some(metrics) = file.metrics.as_mut() {
+            metrics.model_from_path = Some(model);
         }
-        metrics.model_from_path = Some(model);
+    }
+}
+
+/// When the files record more than one GPU, gives each file's runs the GPU
+/// it records, so that runs on different machines are compared, not
+/// pooled. Files that record none keep their runs apart from those that do.
+fn tell_machines_apart(files: &mut [Collected], configs: &mut ConfigTable) {
+    let gpus: BTreeSet<&str> = files
+        .iter()
+        .filter(|file| !file.records.is_empty())
+        .filter_map(|file| file.environment.get(&EnvKind::Gpu).map(String::as_str))
+        .collect();
+    if gpus.len() < 2 {
+        return;
+    }
+    for file in files {
+        if let Some(gpu) = file.environment.get(&EnvKind::Gpu).cloned() {
+            give_setting(file, configs, SettingId::Gpu, &gpu);
+        }
+    }
+}
+
+/// Gives `value` as `setting` to the file's kept records that have none.
+fn give_setting(file: &mut Collected, configs: &mut ConfigTable, setting: SettingId, value: &str) {
+    let shared: Arc<str> = Arc::from(value);
+    let mut renamed: Vec<(u32, u32)> = Vec::new();
+    for record in &mut file.records {
+        if configs[record.config as usize].contains_key(setting) {
+            continue;
+        }
+        record.config = match renamed.iter().find(|(from, _)| *from == record.config) {
+            Some(&(_, to)) => to,
+            None => {
+                let mut settings = configs[record.config as usize].clone();
+                settings.insert(setting, shared.clone());
+                let to = configs.intern(settings);
+                renamed.push((record.config, to));
+                to
+            }
+        };
     }
 }
 

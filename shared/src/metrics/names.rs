@@ -97,11 +97,15 @@ pub enum SettingId {
     /// The workload a run was given (`single_micro`, `chimera_homo`): runs
     /// of different prompts are not one configuration.
     Scenario,
+    /// The GPU of the file's runs, given to every run when the folder's
+    /// files record more than one: runs on different machines are never
+    /// one configuration.
+    Gpu,
 }
 
 impl SettingId {
     /// Every setting, in the order settings are listed and compared.
-    pub const ALL: [SettingId; 11] = [
+    pub const ALL: [SettingId; 12] = [
         SettingId::Model,
         SettingId::NumGpu,
         SettingId::NumCtx,
@@ -113,6 +117,7 @@ impl SettingId {
         SettingId::Backend,
         SettingId::Variant,
         SettingId::Scenario,
+        SettingId::Gpu,
     ];
 
     pub fn id(self) -> &'static str {
@@ -128,6 +133,7 @@ impl SettingId {
             SettingId::Backend => "backend",
             SettingId::Variant => "variant",
             SettingId::Scenario => "scenario",
+            SettingId::Gpu => "gpu",
         }
     }
 
@@ -141,6 +147,7 @@ impl SettingId {
                 | SettingId::Backend
                 | SettingId::Variant
                 | SettingId::Scenario
+                | SettingId::Gpu
         )
     }
 }

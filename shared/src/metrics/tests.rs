@@ -710,3 +710,22 @@ fn runs_naming_no_model_get_the_model_their_path_names() {
     assert_eq!(found.files, ["reports/gemma3/gemma3_270m_more.csv"]);
     assert!(found.reason.contains("gemma3:270m"), "{}", found.reason);
 }
+
+#[test]
+fn runs_on_different_gpus_are_not_pooled() {
+    let two = inventory(&[
+        (
+            "a/runs.csv",
+            "model,gpu,tokens_s\nm,RTX 3060,67\nm,RTX 3060,66\n",
+        ),
+        ("b/runs.csv", "model,gpu,tokens_s\nm,Apple M2,19\n"),
+    ]);
+    assert_eq!(configuration(&two, "m gpu=RTX 3060").runs, 2);
+    assert_eq!(configuration(&two, "m gpu=Apple M2").runs, 1);
+    // One machine: nothing to tell apart, and the label stays short.
+    let one = inventory(&[
+        ("a/runs.csv", "model,gpu,tokens_s\nm,RTX 3060,67\n"),
+        ("b/runs.csv", "model,tokens_s\nm,66\n"),
+    ]);
+    assert_eq!(configuration(&one, "m").runs, 2);
+}
