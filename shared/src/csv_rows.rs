@@ -5,6 +5,10 @@
 //! state machine costs more than reading a typical file, so it is built once
 //! per thread and reset for each file; rows are handed out one at a time in
 //! reused buffers, so reading a file allocates nothing per row.
+//!
+//! Fields are separated by commas, unless the first line has none and
+//! holds semicolons or tabs: spreadsheets in locales that write a decimal
+//! comma save `model;ttft_s;tokens_s` and `412,7`.
 
 use std::cell::RefCell;
 
@@ -19,14 +23,37 @@ thread_local! {
 
 /// A parser with its state machine built. (`csv_core::Reader::default()`
 /// leaves the machine empty: it is not a usable parser.)
-fn new_parser() -> csv_core::Reader {
-    csv_core::ReaderBuilder::new().build()
+fn new_parser(delimiter: u8) -> csv_core::Reader {
+    csv_core::ReaderBuilder::new().delimiter(delimiter).build()
+}
+
+/// The field separator the first line uses: a comma, unless it has none
+/// and has semicolons or tabs (quoted text aside).
+fn sniff_delimiter(text: &str) -> u8 {
+    let first = text.trim_start_matches(['\r', '\n']);
+    let first = first.lines().next().unwrap_or("");
+    let (mut commas, mut semicolons, mut tabs, mut quoted) = (0usize, 0usize, 0usize, false);
+    for byte in first.bytes().take(16 * 1024) {
+        match byte {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => commas += 1,
+            b';' if !quoted => semicolons += 1,
+            b'\t' if !quoted => tabs += 1,
+            _ => {}
+        }
+    }
+    match (commas, semicolons, tabs) {
+        (0, s, t) if s > 0 && s >= t => b';',
+        (0, _, t) if t > 0 => b'\t',
+        _ => b',',
+    }
 }
 
 /// The rows of one CSV text, read one at a time (a lending iterator: each row
 /// borrows the reader's buffers until the next call).
 pub struct Rows<'a> {
     parser: csv_core::Reader,
+    delimiter: u8,
     input: &'a [u8],
     fields: Vec<u8>,
     ends: Vec<usize>,
@@ -48,16 +75,25 @@ pub struct Row<'r> {
 
 impl<'a> Rows<'a> {
     pub fn new(text: &'a str) -> Self {
+        let delimiter = sniff_delimiter(text);
+        let spare = (delimiter == b',')
+            .then(|| SPARE.with(|spare| spare.borrow_mut().take()))
+            .flatten();
         Rows {
-            parser: SPARE
-                .with(|spare| spare.borrow_mut().take())
-                .unwrap_or_else(new_parser),
+            parser: spare.unwrap_or_else(|| new_parser(delimiter)),
+            delimiter,
             input: text.as_bytes(),
             fields: vec![0; 1024],
             ends: vec![0; 32],
             skipped_lines: 0,
             finished: false,
         }
+    }
+
+    /// The field separator: `,`, or `;` or a tab when the first line uses
+    /// one of those and no comma.
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
     }
 
     /// The next row, or `None` at the end of the text. Never fails: a stray
@@ -118,6 +154,10 @@ impl<'a> Rows<'a> {
 
 impl Drop for Rows<'_> {
     fn drop(&mut self) {
+        // Only the common comma parser is kept for the next file.
+        if self.delimiter != b',' {
+            return;
+        }
         let mut parser = std::mem::take(&mut self.parser);
         parser.reset();
         SPARE.with(|spare| *spare.borrow_mut() = Some(parser));
@@ -187,6 +227,21 @@ mod tests {
     fn an_empty_text_has_no_rows() {
         assert!(all("").is_empty());
         assert!(all("\n\n").is_empty());
+    }
+
+    #[test]
+    fn semicolons_or_tabs_separate_fields_when_the_first_line_has_no_comma() {
+        assert_eq!(
+            all("model;ttft_s\nm;412,7\n"),
+            vec![
+                (1, vec!["model".into(), "ttft_s".into()]),
+                (2, vec!["m".into(), "412,7".into()]),
+            ]
+        );
+        assert_eq!(all("a\tb\n1\t2\n")[1].1, ["1", "2"]);
+        // A comma anywhere in the first line keeps commas.
+        assert_eq!(all("a,b;c\n1,2;3\n")[1].1, ["1", "2;3"]);
+        assert_eq!(all("\"a;b\"\n1\n")[0].1, ["a;b"]);
     }
 
     #[test]

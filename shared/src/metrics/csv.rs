@@ -5,6 +5,7 @@
 //! (`baseline_tok_s,chimera_tok_s,baseline_ttft_ms,chimera_ttft_ms`) gives
 //! one record per side, told apart by the `variant` setting.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -26,7 +27,8 @@ pub fn extract(text: &str, extraction: &mut Extraction) {
         Some(row) => row.iter().map(|h| h.trim().to_owned()).collect(),
         None => return,
     };
-    let columns = Columns::of(&headers, extraction);
+    let mut columns = Columns::of(&headers, extraction);
+    columns.decimal_comma = rows.delimiter() != b',';
     // Without a metric column the rows are still read, for what they say
     // about timestamps and the machine.
     extraction.has_metric_names = !columns.metrics.is_empty() || !columns.sides.is_empty();
@@ -99,6 +101,9 @@ struct Columns {
     texts: Vec<usize>,
     /// Columns counting the runs a row sums up.
     run_counts: Vec<usize>,
+    /// Fields are separated by semicolons or tabs, and numbers may be
+    /// written with a decimal comma (`412,7`).
+    decimal_comma: bool,
 }
 
 impl Columns {
@@ -115,6 +120,7 @@ impl Columns {
             environment: Vec::new(),
             texts: Vec::new(),
             run_counts: Vec::new(),
+            decimal_comma: false,
         };
         // Per metric, the first column that holds per-run values wins over
         // one that holds means; later duplicates are ignored.
@@ -303,7 +309,8 @@ impl ConfigCache {
         self.given.resize_with(count, Vec::new);
         self.key.clear();
         for (slot, (index, setting)) in cells.enumerate() {
-            let raw = row.get(index).unwrap_or("");
+            let raw = decimal(row.get(index).unwrap_or(""), columns.decimal_comma);
+            let raw = raw.as_ref();
             let id = match self.ids[slot].get(raw) {
                 Some(id) => *id,
                 None => {
@@ -451,11 +458,19 @@ fn read_row(
     let failure = row_failure(row, columns);
     // `model,test_count,average_speed,...`: a row that sums up several runs.
     let sums_runs = columns.run_counts.iter().any(|&index| {
-        text::parse_cell(cell(index)).is_some_and(|(count, unit)| unit.is_none() && count > 1.0)
+        text::parse_cell(&decimal(cell(index), columns.decimal_comma))
+            .is_some_and(|(count, unit)| unit.is_none() && count > 1.0)
     });
     if columns.sides.is_empty() {
         let mut record = Record::new(at);
-        read_values(&mut record, row, headers, &columns.metrics, extraction);
+        read_values(
+            &mut record,
+            row,
+            headers,
+            &columns.metrics,
+            columns.decimal_comma,
+            extraction,
+        );
         record.aggregate = sums_runs || columns.metrics.iter().all(|c| c.aggregate);
         record.config = config;
         record.failure = failure;
@@ -466,8 +481,22 @@ fn read_row(
     // the sides share (the prompt's token count, say).
     for (index, side) in columns.sides.iter().enumerate() {
         let mut record = Record::new(at.clone());
-        read_values(&mut record, row, headers, &side.metrics, extraction);
-        read_values(&mut record, row, headers, &columns.metrics, extraction);
+        read_values(
+            &mut record,
+            row,
+            headers,
+            &side.metrics,
+            columns.decimal_comma,
+            extraction,
+        );
+        read_values(
+            &mut record,
+            row,
+            headers,
+            &columns.metrics,
+            columns.decimal_comma,
+            extraction,
+        );
         record.aggregate = sums_runs
             || side
                 .metrics
@@ -480,18 +509,35 @@ fn read_row(
     }
 }
 
+/// `412,7` in a file whose fields are separated by semicolons or tabs is
+/// 412.7; any other cell is left as it is.
+fn decimal(cell: &str, decimal_comma: bool) -> Cow<'_, str> {
+    let one_comma = || {
+        let mut commas = cell.match_indices(',');
+        commas.next().is_some() && commas.next().is_none()
+    };
+    if decimal_comma && !cell.contains('.') && one_comma() {
+        Cow::Owned(cell.replacen(',', ".", 1))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
 /// The values of `metrics` in `row`, into `record`.
 fn read_values(
     record: &mut Record,
     row: &Row<'_>,
     headers: &[String],
     metrics: &[MetricColumn],
+    decimal_comma: bool,
     extraction: &mut Extraction,
 ) {
     let cell = |index: usize| row.get(index).unwrap_or("");
     record.values.reserve_exact(metrics.len());
     for column in metrics {
-        let Some((value, cell_unit)) = text::parse_cell(cell(column.index)) else {
+        let Some((value, cell_unit)) =
+            text::parse_cell(&decimal(cell(column.index), decimal_comma))
+        else {
             continue;
         };
         // A unit written in the cell ("551.66 ms") wins over the header's.
@@ -775,6 +821,21 @@ mod tests {
             "model,runs,tokens_per_second\na,15,62.2\nb,3,50.0\n",
         );
         assert!(all.derived.is_some());
+    }
+
+    #[test]
+    fn semicolon_files_with_decimal_commas_are_read() {
+        let extraction = read(
+            "combined.csv",
+            "model;num_ctx;temperature;ttft_sec;tokens_per_sec;status\r\n\
+             qwen3:32b;8192;0,7;1,25;412,7;ok\r\nqwen3:32b;8192;0,7;;;not_run\r\n",
+        );
+        let first = &extraction.records[0];
+        assert_eq!(first.get(MetricId::TtftMs), Some(1250.0));
+        assert_eq!(first.get(MetricId::TokensPerSecond), Some(412.7));
+        let settings = &extraction.configs[first.config as usize];
+        assert_eq!(settings.get(SettingId::Temperature), Some("0.7"));
+        assert_eq!(settings.get(SettingId::NumCtx), Some("8192"));
     }
 
     #[test]
