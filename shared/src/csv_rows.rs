@@ -27,11 +27,23 @@ fn new_parser(delimiter: u8) -> csv_core::Reader {
     csv_core::ReaderBuilder::new().delimiter(delimiter).build()
 }
 
+/// `sep=;`: the line Excel writes first to name the separator.
+fn excel_separator(line: &str) -> Option<&u8> {
+    let rest = line.trim_end().strip_prefix("sep=")?;
+    match rest.as_bytes() {
+        [delimiter @ (b',' | b';' | b'\t' | b'|')] => Some(delimiter),
+        _ => None,
+    }
+}
+
 /// The field separator the first line uses: a comma, unless it has none
 /// and has semicolons or tabs (quoted text aside).
 fn sniff_delimiter(text: &str) -> u8 {
     let first = text.trim_start_matches(['\r', '\n']);
     let first = first.lines().next().unwrap_or("");
+    if let Some(&delimiter) = excel_separator(first) {
+        return delimiter;
+    }
     let (mut commas, mut semicolons, mut tabs, mut quoted) = (0usize, 0usize, 0usize, false);
     for byte in first.bytes().take(16 * 1024) {
         match byte {
@@ -79,13 +91,22 @@ impl<'a> Rows<'a> {
         let spare = (delimiter == b',')
             .then(|| SPARE.with(|spare| spare.borrow_mut().take()))
             .flatten();
+        // A `sep=;` line is no row: the header comes after it.
+        let (input, skipped_lines) = match text.split_once('\n') {
+            Some((first, rest))
+                if excel_separator(first.trim_start_matches('\u{feff}')).is_some() =>
+            {
+                (rest, 1)
+            }
+            _ => (text, 0),
+        };
         Rows {
             parser: spare.unwrap_or_else(|| new_parser(delimiter)),
             delimiter,
-            input: text.as_bytes(),
+            input: input.as_bytes(),
             fields: vec![0; 1024],
             ends: vec![0; 32],
-            skipped_lines: 0,
+            skipped_lines,
             finished: false,
         }
     }
@@ -242,6 +263,14 @@ mod tests {
         // A comma anywhere in the first line keeps commas.
         assert_eq!(all("a,b;c\n1,2;3\n")[1].1, ["1", "2;3"]);
         assert_eq!(all("\"a;b\"\n1\n")[0].1, ["a;b"]);
+        // Excel's `sep=` line names the separator and is no row.
+        assert_eq!(
+            all("sep=;\r\na;b\n1;2\n"),
+            vec![
+                (2, vec!["a".into(), "b".into()]),
+                (3, vec!["1".into(), "2".into()]),
+            ]
+        );
     }
 
     #[test]

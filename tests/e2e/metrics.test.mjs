@@ -45,7 +45,10 @@ test('the metrics section counts the runs, configurations and files of the examp
   assert.equal(example.metrics.totals.runs, 203);
   assert.equal(example.metrics.configurations.length, 157);
 
-  assert.match(await text(page, 'best-throughput'), /Highest mean throughput: .*gemma3_270m_param_tuning\.csv.*303\.9 tok\/s from 1 run/);
+  // gemma3_270m_param_tuning.csv names no model; its path does.
+  assert.match(await text(page, 'best-throughput'), /Highest mean throughput: gemma3:270m num_gpu=999 num_ctx=4096 temperature=0\.8, 303\.9 tok\/s from 1 run/);
+  const sweep = page.locator('[data-testid=file-metrics-row]', { hasText: 'reports/gemma3/gemma3_270m_param_tuning.csv' });
+  assert.match(await sweep.innerText(), /Names no model; gemma3:270m is read from its path\./);
   assert.match(await text(page, 'best-ttft'), /Lowest mean TTFT: .*53\.58 ms from 1 run/);
   assert.deepEqual(errors, []);
 });
@@ -56,8 +59,11 @@ test('the configuration table holds the scatter plot\'s numbers and sorts them',
   assert.equal(await text(page, 'config-count'), '157 of 157 configurations (first 100 shown)');
   assert.equal(await page.locator('[data-testid=config-row]').count(), 100);
   await page.fill('[data-testid=config-filter]', 'gemma3:270m');
-  assert.equal(await text(page, 'config-count'), '1 of 157 configurations');
-  const cells = await page.locator('[data-testid=config-row]').first().locator('td').allInnerTexts();
+  // The baseline's own configuration and the sweep's 36, named by its path.
+  assert.equal(example.metrics.configurations.filter((c) => c.label.includes('gemma3:270m')).length, 37);
+  assert.equal(await text(page, 'config-count'), '37 of 157 configurations');
+  const rows = await page.locator('[data-testid=config-row]').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.innerText)));
+  const cells = rows.find((r) => r[0] === 'gemma3:270m');
   assert.deepEqual(cells, ['gemma3:270m', '5', '0', '283.6', '25.58', '63.19', '1621', 'reports/gemma3/gemma3_270m_baseline.json']);
 
   await page.fill('[data-testid=config-filter]', '');
@@ -106,7 +112,9 @@ test('the distribution chart draws every run of each model with its file and pla
   assert.ok(ttft.includes('llama3.1:8b-instruct-q4_0: 138.2 ms\nFrom csv_data/ollama_quant_bench.csv, line 2, column ttft_s'),
     ttft.filter((t) => t.includes('ollama_quant_bench')).join('\n'));
   const row = page.locator('[data-testid=chart-distribution] .metric-chart:not([hidden]) [data-testid=distribution-row]', { hasText: 'gemma3:270m' });
-  assert.deepEqual(await row.locator('td').allInnerTexts(), ['gemma3:270m', '5', '55.06', '63.19', '1621', '6287', '7837']);
+  // The baseline's 5 runs and the sweep's 34 successful ones (computed
+  // independently from the two files: n, min, median, mean, p95, max).
+  assert.deepEqual(await row.locator('td').allInnerTexts(), ['gemma3:270m', '39', '53.58', '68.18', '615.1', '1335', '7837']);
 
   await page.selectOption('[data-testid=distribution-metric]', 'tokens_per_second');
   const rates = await markTitles(page, '[data-testid=chart-distribution] .metric-chart:not([hidden])');

@@ -28,7 +28,7 @@ pub fn extract(text: &str, extraction: &mut Extraction) {
         None => return,
     };
     let mut columns = Columns::of(&headers, extraction);
-    columns.decimal_comma = rows.delimiter() != b',';
+    columns.decimal_comma = rows.delimiter() == b';';
     // Without a metric column the rows are still read, for what they say
     // about timestamps and the machine.
     extraction.has_metric_names = !columns.metrics.is_empty() || !columns.sides.is_empty();
@@ -101,8 +101,9 @@ struct Columns {
     texts: Vec<usize>,
     /// Columns counting the runs a row sums up.
     run_counts: Vec<usize>,
-    /// Fields are separated by semicolons or tabs, and numbers may be
-    /// written with a decimal comma (`412,7`).
+    /// Fields are separated by semicolons, and numbers may be written with
+    /// a decimal comma (`412,7`). (A tab-separated file writes `4,096` for
+    /// a thousands separator as often as not, so its commas are left.)
     decimal_comma: bool,
 }
 
@@ -309,7 +310,13 @@ impl ConfigCache {
         self.given.resize_with(count, Vec::new);
         self.key.clear();
         for (slot, (index, setting)) in cells.enumerate() {
-            let raw = decimal(row.get(index).unwrap_or(""), columns.decimal_comma);
+            // Only a number may have a decimal comma: an options cell or a
+            // scenario keeps its commas.
+            let numeric = setting.is_some_and(SettingId::is_numeric);
+            let raw = decimal(
+                row.get(index).unwrap_or(""),
+                columns.decimal_comma && numeric,
+            );
             let raw = raw.as_ref();
             let id = match self.ids[slot].get(raw) {
                 Some(id) => *id,
@@ -509,8 +516,8 @@ fn read_row(
     }
 }
 
-/// `412,7` in a file whose fields are separated by semicolons or tabs is
-/// 412.7; any other cell is left as it is.
+/// `412,7` in a file whose fields are separated by semicolons is 412.7;
+/// any other cell is left as it is.
 fn decimal(cell: &str, decimal_comma: bool) -> Cow<'_, str> {
     let one_comma = || {
         let mut commas = cell.match_indices(',');
@@ -804,7 +811,7 @@ mod tests {
             .filter(|s| s.metric == MetricId::TotalMs)
             .map(|s| s.unit)
             .collect();
-        assert_eq!(units, [Unit::Nanos, Unit::AssumedSeconds]);
+        assert_eq!(units, [Unit::ImpliedNanos, Unit::AssumedSeconds]);
     }
 
     #[test]
@@ -836,6 +843,21 @@ mod tests {
         let settings = &extraction.configs[first.config as usize];
         assert_eq!(settings.get(SettingId::Temperature), Some("0.7"));
         assert_eq!(settings.get(SettingId::NumCtx), Some("8192"));
+        // Options and text keep their commas; tab files keep theirs.
+        let options = read(
+            "o.csv",
+            "model;options;scenario;tokens_s\nm;{\"num_ctx\":4096,\"num_gpu\":99};short,cold;41,5\n",
+        );
+        let record = &options.records[0];
+        assert_eq!(record.get(MetricId::TokensPerSecond), Some(41.5));
+        let settings = &options.configs[record.config as usize];
+        assert_eq!(settings.get(SettingId::NumCtx), Some("4096"));
+        assert_eq!(settings.get(SettingId::Scenario), Some("short,cold"));
+        let tabs = read(
+            "t.tsv",
+            "model\tnum_ctx\teval_count\ttokens_s\nm\t4096\t1,234\t40\n",
+        );
+        assert_eq!(tabs.records[0].get(MetricId::EvalTokens), Some(1234.0));
     }
 
     #[test]

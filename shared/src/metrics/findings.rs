@@ -308,7 +308,7 @@ fn mixed_units(files: &[Collected], out: &mut Vec<Finding>) {
                 by_metric
                     .entry(*metric)
                     .or_default()
-                    .entry(*unit)
+                    .entry(unit.shown())
                     .or_default()
                     .insert(file.path.clone());
             }

@@ -185,11 +185,12 @@ fn visit_object(
             Some(Field::RunCount) => {
                 // `{"model": ..., "test_count": 3, "total_duration": 44.4}`
                 // sums up runs listed elsewhere, or not at all.
-                if let Value::Number(count) = value
-                    && count.as_f64().is_some_and(|count| count > 1.0)
-                {
-                    sums_runs = true;
-                }
+                let count = match value {
+                    Value::Number(count) => count.as_f64(),
+                    Value::String(text) => text.trim().parse::<f64>().ok(),
+                    _ => None,
+                };
+                sums_runs |= count.is_some_and(|count| count > 1.0);
             }
             Some(Field::Setting(_) | Field::Options | Field::Prompt) => {}
             None => {

@@ -22,16 +22,33 @@ use super::text;
 const MAX_LABEL_CHARS: usize = 60;
 
 pub fn extract(source: &str, extraction: &mut Extraction) {
-    if is_report(source) {
+    let console = !is_report(source);
+    if !console {
         extraction.mark_derived("a report: it quotes figures measured elsewhere");
     }
+    // In console output, consecutive figures are one run's (`total
+    // duration`, `eval count`, `eval rate` of `ollama run --verbose`) until
+    // a figure repeats, a separator line or a model line.
+    let mut run: Option<Record> = None;
     let mut lines = source.lines().enumerate().peekable();
     // The metric table whose rows are being read, if any.
     let mut table: Option<Table> = None;
     // The model the lines so far last named, and its settings' index.
     let mut model: Option<(String, u32)> = None;
+    // The level of the heading that named it (7 for a plain line): a
+    // heading as high ends its section.
+    let mut model_level = 7;
+    let mut in_code = false;
     while let Some((index, line)) = lines.next() {
         let line_number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        }
+        let level = heading_level(line);
+        if level > 0 && level <= model_level {
+            model = None;
+            model_level = 7;
+        }
         let context = model.as_ref().map(|(name, _)| name.as_str());
         match table_cells(line) {
             Some(cells) => {
@@ -52,6 +69,9 @@ pub fn extract(source: &str, extraction: &mut Extraction) {
             None => table = None,
         }
         let Some((label, value)) = label_and_value(line) else {
+            if console && is_separator(line) {
+                extraction.push_some(run.take());
+            }
             continue;
         };
         match extraction.names.classify(label) {
@@ -60,11 +80,15 @@ pub fn extract(source: &str, extraction: &mut Extraction) {
                 continue;
             }
             Some(Field::Setting(SettingId::Model)) => {
-                if let Some(name) = model_named(value) {
+                // Not from code, nor from a table row (`| Model | Size |`).
+                let plain = !in_code && !line.trim_start().starts_with('|');
+                if let Some(name) = model_named(value).filter(|_| plain) {
+                    extraction.push_some(run.take());
                     let mut settings = Settings::new();
                     settings.insert(SettingId::Model, name.as_str());
                     let config = extraction.config(settings);
                     model = Some((name, config));
+                    model_level = if level > 0 { level } else { 7 };
                 }
                 continue;
             }
@@ -87,14 +111,33 @@ pub fn extract(source: &str, extraction: &mut Extraction) {
         extraction.has_metric_names = true;
         let unit = unit.of_value(number);
         let source = extraction.source(label, metric, unit, aggregate);
+        let config = model.as_ref().map_or(0, |(_, config)| *config);
+        if console && !aggregate {
+            if run.as_ref().is_some_and(|run| run.get(metric).is_some()) {
+                extraction.push_some(run.take());
+            }
+            let record = run.get_or_insert_with(|| {
+                let mut record = Record::new(RecordAt::Line(line_number));
+                record.config = config;
+                record
+            });
+            record.push(metric, unit.to_canonical(number), source);
+            continue;
+        }
+        extraction.push_some(run.take());
         let mut record = Record::new(RecordAt::Line(line_number));
         record.push(metric, unit.to_canonical(number), source);
         record.aggregate = aggregate;
-        if let Some((_, config)) = &model {
-            record.config = *config;
-        }
+        record.config = config;
         extraction.push(record);
     }
+    extraction.push_some(run.take());
+}
+
+/// `----------` or `==========`: a line a tool prints between runs.
+fn is_separator(line: &str) -> bool {
+    let line = line.trim();
+    line.len() >= 3 && line.bytes().all(|b| matches!(b, b'-' | b'=' | b'*' | b'_'))
 }
 
 /// Whether the text is laid out as a document (a heading, a table or a
@@ -102,10 +145,19 @@ pub fn extract(source: &str, extraction: &mut Extraction) {
 fn is_report(source: &str) -> bool {
     source.lines().any(|line| {
         let line = line.trim_start();
-        line.starts_with('#')
-            || line.starts_with('|')
+        line.starts_with(['#', '|'])
+            || line.starts_with("**")
+            || line.starts_with("__")
+            || line.starts_with("```")
             || strip_list_marker(line).len() != line.len()
     })
+}
+
+/// 1 to 6 for a Markdown heading (`## Results`), 0 for any other line.
+fn heading_level(line: &str) -> usize {
+    let hashes = line.bytes().take_while(|b| *b == b'#').count();
+    let heading = (1..=6).contains(&hashes) && line[hashes..].starts_with(' ');
+    if heading { hashes } else { 0 }
 }
 
 /// The model a `Model:` line names: its first word, without emphasis or
@@ -114,7 +166,8 @@ fn model_named(value: &str) -> Option<String> {
     let value = value.trim().trim_matches(['*', '`', '_']).trim();
     let name = value.split(" (").next().unwrap_or(value).trim();
     let name = name.trim_matches(['*', '`', '_', '"', '\'', ',']);
-    if name.is_empty() || name.contains(char::is_whitespace) {
+    // `model = AutoModelForCausalLM.from_pretrained(path)` is code.
+    if name.is_empty() || name.contains(char::is_whitespace) || name.contains(['(', '=']) {
         return None;
     }
     setting_value(SettingId::Model, name)
@@ -210,17 +263,18 @@ impl Table {
     ) {
         let mut record = Record::new(RecordAt::Line(line));
         record.aggregate = self.aggregate;
+        // llama-bench's tests: `pp512`, `tg128`, `pp512+tg128`, `pp2048 @ d100000`.
         let test = self
             .test
             .and_then(|column| cells.get(column))
             .map(|cell| plain_cell(cell))
-            .filter(|test| !test.is_empty());
+            .filter(|test| {
+                let kind = test.get(..2).unwrap_or("").to_ascii_lowercase();
+                matches!(kind.as_str(), "pp" | "tg")
+                    && test[2..].starts_with(|c: char| c.is_ascii_digit())
+            });
         // A prompt-processing test's rate is no decode throughput.
-        let prompt_test = test.is_some_and(|test| {
-            test.get(..2)
-                .is_some_and(|pp| pp.eq_ignore_ascii_case("pp"))
-                && test[2..].starts_with(|c: char| c.is_ascii_digit())
-        });
+        let prompt_test = test.is_some_and(|test| test[..2].eq_ignore_ascii_case("pp"));
         for column in &self.metrics {
             if prompt_test && column.metric == MetricId::TokensPerSecond {
                 continue;
@@ -238,9 +292,8 @@ impl Table {
                 continue;
             }
             // `758.55 ± 12.18`: the mean of repetitions, with their spread.
-            if rest.starts_with('±') {
-                record.aggregate = true;
-            }
+            let mean = rest.starts_with('±');
+            record.aggregate |= mean;
             // A unit written in the cell (`303.9 tok/s`, `0.06s`) wins over
             // the header's; one that does not fit the metric (`4.7 GB`)
             // means the cell is something else.
@@ -249,11 +302,11 @@ impl Table {
                 Some(_) => continue,
                 None => column.unit.of_value(number),
             };
-            let source = if unit == column.unit {
+            let source = if unit == column.unit && (self.aggregate || !mean) {
                 column.source
             } else {
                 let name = extraction.sources[usize::from(column.source)].name.clone();
-                extraction.source(&name, column.metric, unit, self.aggregate)
+                extraction.source(&name, column.metric, unit, self.aggregate || mean)
             };
             record.push(column.metric, unit.to_canonical(number), source);
         }
@@ -328,8 +381,10 @@ fn label_and_value(line: &str) -> Option<(&str, &str)> {
         let item = strip_list_marker(trimmed.trim_start_matches('#').trim_start());
         // `model_name =    mistral:7b`: an equals sign before any colon.
         let equals = item.find(" = ").or_else(|| item.find(" ="));
+        // Not `Throughput (n = 5): 45.2 tok/s`.
+        let bare = |at: usize| !item[..at].contains(['(', '[']);
         match (equals, item.find(':')) {
-            (Some(at), colon) if colon.is_none_or(|colon| at < colon) => {
+            (Some(at), colon) if bare(at) && colon.is_none_or(|colon| at < colon) => {
                 let (label, value) = item.split_at(at);
                 (label, value.trim_start().trim_start_matches('='))
             }
@@ -436,6 +491,78 @@ mod tests {
                 (Some("phi4:14b"), 32.77, false),
             ]
         );
+    }
+
+    #[test]
+    fn an_ollama_verbose_block_is_one_run() {
+        let block = "total duration:       8.29s\n\
+                     load duration:        17.7ms\n\
+                     prompt eval count:    26 token(s)\n\
+                     prompt eval duration: 144ms\n\
+                     prompt eval rate:     180.56 tokens/s\n\
+                     eval count:           290 token(s)\n\
+                     eval duration:        8.12s\n\
+                     eval rate:            35.71 tokens/s\n";
+        let text = format!("Model: m\nSure! Here is a poem.\n\n{block}\nAnother answer.\n{block}");
+        let extraction = read(&text);
+        assert_eq!(extraction.derived, None);
+        assert_eq!(extraction.records.len(), 2);
+        let run = &extraction.records[0];
+        assert_eq!(run.get(MetricId::TotalMs), Some(8290.0));
+        assert_eq!(run.get(MetricId::LoadMs), Some(17.7));
+        assert_eq!(run.get(MetricId::PromptTokens), Some(26.0));
+        assert_eq!(run.get(MetricId::EvalTokens), Some(290.0));
+        assert!((run.get(MetricId::EvalMs).unwrap() - 8120.0).abs() < 1e-6);
+        assert_eq!(run.get(MetricId::TokensPerSecond), Some(35.71));
+        assert_eq!(
+            extraction.configs[run.config as usize].get(SettingId::Model),
+            Some("m")
+        );
+    }
+
+    #[test]
+    fn model_lines_in_code_tables_or_past_their_section_name_nothing() {
+        let extraction = read(
+            "# Report\n\
+             ```python\nmodel = AutoModelForCausalLM.from_pretrained(path)\nmodel_name = x1\n```\n\
+             - Throughput: 10 tok/s\n\
+             | Model | Size |\n|---|---|\n| Size | 4 GB |\n\
+             - Throughput: 11 tok/s\n\
+             ## Model: gemma3:1b\n- Throughput: 12 tok/s\n### Details\n- Throughput: 13 tok/s\n\
+             ## Other\n- Throughput: 14 tok/s\n",
+        );
+        let models: Vec<Option<&str>> = extraction
+            .records
+            .iter()
+            .map(|r| extraction.configs[r.config as usize].get(SettingId::Model))
+            .collect();
+        assert_eq!(
+            models,
+            [None, None, Some("gemma3:1b"), Some("gemma3:1b"), None]
+        );
+    }
+
+    #[test]
+    fn an_equals_sign_in_brackets_is_part_of_the_label() {
+        let extraction = read("- Throughput (n = 5): 45.2 tok/s\n");
+        assert_eq!(found(&extraction), [(1, MetricId::TokensPerSecond, 45.2)]);
+    }
+
+    #[test]
+    fn emphasis_alone_makes_a_document() {
+        let extraction = read("**Mean TTFT:** 500 ms\n**Throughput:** 45 tok/s\n");
+        assert!(extraction.derived.is_some());
+    }
+
+    #[test]
+    fn only_llama_bench_tests_are_scenarios() {
+        let extraction =
+            read("| Test | TTFT (ms) |\n|---|---|\n| Run 1 | 120 |\n| Run 2 | 130 |\n");
+        assert!(extraction.records.iter().all(|r| {
+            extraction.configs[r.config as usize]
+                .get(SettingId::Scenario)
+                .is_none()
+        }));
     }
 
     #[test]

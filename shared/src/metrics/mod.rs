@@ -869,20 +869,42 @@ fn name_models_from_paths(files: &mut [Collected], configs: &mut ConfigTable) {
 /// When the files record more than one GPU, gives each file's runs the GPU
 /// it records, so that runs on different machines are compared, not
 /// pooled. Files that record none keep their runs apart from those that do.
+/// Spellings of one GPU (`NVIDIA GeForce RTX 4090`, `RTX 4090`) are one
+/// machine, shown as the first file in path order spells it.
+///
+/// TODO: a file holding runs of several machines (a `gpu` column that
+/// changes from row to row) is given its first GPU only.
 fn tell_machines_apart(files: &mut [Collected], configs: &mut ConfigTable) {
-    let gpus: BTreeSet<&str> = files
-        .iter()
-        .filter(|file| !file.records.is_empty())
-        .filter_map(|file| file.environment.get(&EnvKind::Gpu).map(String::as_str))
-        .collect();
-    if gpus.len() < 2 {
+    let mut spelling: BTreeMap<String, String> = BTreeMap::new();
+    for file in files.iter().filter(|file| !file.records.is_empty()) {
+        if let Some(gpu) = file.environment.get(&EnvKind::Gpu) {
+            spelling.entry(gpu_key(gpu)).or_insert_with(|| gpu.clone());
+        }
+    }
+    if spelling.len() < 2 {
         return;
     }
     for file in files {
-        if let Some(gpu) = file.environment.get(&EnvKind::Gpu).cloned() {
-            give_setting(file, configs, SettingId::Gpu, &gpu);
+        let Some(gpu) = file.environment.get(&EnvKind::Gpu) else {
+            continue;
+        };
+        if let Some(shown) = spelling.get(&gpu_key(gpu)).cloned() {
+            give_setting(file, configs, SettingId::Gpu, &shown);
         }
     }
+}
+
+/// A GPU's name without case, punctuation, vendor and brand words.
+fn gpu_key(name: &str) -> String {
+    const BRANDS: &[&str] = &[
+        "nvidia", "geforce", "amd", "radeon", "intel", "apple", "tm", "r",
+    ];
+    name.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .filter(|word| !BRANDS.contains(&word.as_str()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Gives `value` as `setting` to the file's kept records that have none.

@@ -180,6 +180,9 @@ pub enum Unit {
     Millis,
     Micros,
     Nanos,
+    /// Nanoseconds because the name is one of Ollama's duration fields
+    /// (`total_duration`, `eval_duration`, ...), which carry no unit.
+    ImpliedNanos,
     /// A duration whose name and value carry no unit; taken as milliseconds.
     AssumedMillis,
     /// One of Ollama's nanosecond fields holding what cannot be nanoseconds
@@ -197,7 +200,7 @@ impl Unit {
         match self {
             Unit::Seconds | Unit::AssumedSeconds => value * 1000.0,
             Unit::Micros => value / 1000.0,
-            Unit::Nanos => value / 1_000_000.0,
+            Unit::Nanos | Unit::ImpliedNanos => value / 1_000_000.0,
             Unit::Millis
             | Unit::AssumedMillis
             | Unit::TokensPerSecond
@@ -211,7 +214,7 @@ impl Unit {
             Unit::Seconds => "s",
             Unit::Millis => "ms",
             Unit::Micros => "us",
-            Unit::Nanos => "ns",
+            Unit::Nanos | Unit::ImpliedNanos => "ns",
             Unit::AssumedMillis => "ms (assumed)",
             Unit::AssumedSeconds => "s (assumed)",
             Unit::TokensPerSecond => "tok/s",
@@ -237,21 +240,35 @@ impl Unit {
                 | Unit::Millis
                 | Unit::Micros
                 | Unit::Nanos
+                | Unit::ImpliedNanos
                 | Unit::AssumedMillis
                 | Unit::AssumedSeconds
         )
     }
 
     /// The unit `value` is in, given the unit its name says. Ollama writes
-    /// its durations as whole nanoseconds, and no request is timed in less
-    /// than a microsecond: a fraction, or a figure below 1,000, under such
-    /// a name is a script's own conversion, almost always to seconds
-    /// (`"total_duration": 44.43` beside 1,200 tokens at 27 tok/s).
+    /// its durations as whole nanoseconds, and none of them is ever below a
+    /// microsecond: under one of its field names, a figure below 1,000, or a
+    /// fraction below 100,000, is a script's own conversion, almost always
+    /// to seconds (`"total_duration": 44.43` beside 1,200 tokens at 27
+    /// tok/s). A name that says `_ns` is taken at its word.
     pub fn of_value(self, value: f64) -> Unit {
-        if self == Unit::Nanos && value != 0.0 && (value.fract() != 0.0 || value.abs() < 1000.0) {
+        let magnitude = value.abs();
+        let not_nanos = (value.fract() != 0.0 && magnitude < 100_000.0)
+            || (magnitude > 0.0 && magnitude < 1000.0);
+        if self == Unit::ImpliedNanos && not_nanos {
             Unit::AssumedSeconds
         } else {
             self
+        }
+    }
+
+    /// The unit as a person reads it: nanoseconds are nanoseconds, whether
+    /// the name said so or Ollama's convention did.
+    pub fn shown(self) -> Unit {
+        match self {
+            Unit::ImpliedNanos => Unit::Nanos,
+            other => other,
         }
     }
 }
@@ -692,7 +709,7 @@ fn metric_field(words: &[&str], bracket_unit: Option<Unit>) -> Option<Field> {
     let unit = match unit {
         Some(unit) if unit.is_time() => unit,
         Some(_) => return None,
-        None if ollama_nanos => Unit::Nanos,
+        None if ollama_nanos => Unit::ImpliedNanos,
         None if may_assume => Unit::AssumedMillis,
         None => return None,
     };
@@ -817,12 +834,11 @@ fn exact_field(joined: &str) -> Option<Field> {
             Field::Options
         }
         "prompt" | "prompt_text" | "input" | "question" | "query" => Field::Prompt,
+        // Not `samples`: a telemetry column of that name counts readings.
         "runs" | "n_runs" | "num_runs" | "run_count" | "number_of_runs" | "total_runs"
-        | "test_count" | "tests" | "num_tests" | "samples" | "n_samples" | "num_samples"
-        | "sample_count" | "trials" | "n_trials" | "num_trials" | "repetitions" | "repeats"
-        | "num_repeats" | "iterations" | "n_iterations" | "num_iterations" | "iteration_count" => {
-            Field::RunCount
-        }
+        | "test_count" | "tests" | "num_tests" | "trials" | "n_trials" | "num_trials"
+        | "repetitions" | "repeats" | "num_repeats" | "iterations" | "n_iterations"
+        | "num_iterations" | "iteration_count" => Field::RunCount,
         "gpu" | "gpu_name" | "gpu_model" | "gpu_type" | "graphics_card" | "device_name" => {
             Field::Environment(EnvKind::Gpu)
         }
@@ -865,6 +881,21 @@ mod tests {
             }) => Some((metric, unit, aggregate)),
             _ => None,
         }
+    }
+
+    #[test]
+    fn only_ollamas_own_fields_may_hold_seconds_instead_of_nanoseconds() {
+        let implied = Unit::ImpliedNanos;
+        assert_eq!(implied.of_value(44.43), Unit::AssumedSeconds);
+        assert_eq!(implied.of_value(999.0), Unit::AssumedSeconds);
+        // Whole nanoseconds, a mean of them, and zero stay nanoseconds.
+        assert_eq!(implied.of_value(1000.0), implied);
+        assert_eq!(implied.of_value(5_234_567_890.5), implied);
+        assert_eq!(implied.of_value(0.0), implied);
+        // A name that says `_ns` is taken at its word.
+        assert_eq!(Unit::Nanos.of_value(44.43), Unit::Nanos);
+        assert_eq!(metric("ttft_ns").map(|m| m.1), Some(Unit::Nanos));
+        assert_eq!(metric("total_duration").map(|m| m.1), Some(implied));
     }
 
     #[test]
@@ -937,19 +968,19 @@ mod tests {
     fn ollama_raw_fields_are_nanoseconds_and_counts() {
         assert_eq!(
             metric("eval_duration"),
-            Some((MetricId::EvalMs, Unit::Nanos, false))
+            Some((MetricId::EvalMs, Unit::ImpliedNanos, false))
         );
         assert_eq!(
             metric("load_duration"),
-            Some((MetricId::LoadMs, Unit::Nanos, false))
+            Some((MetricId::LoadMs, Unit::ImpliedNanos, false))
         );
         assert_eq!(
             metric("prompt_eval_duration"),
-            Some((MetricId::PromptEvalMs, Unit::Nanos, false))
+            Some((MetricId::PromptEvalMs, Unit::ImpliedNanos, false))
         );
         assert_eq!(
             metric("total_duration"),
-            Some((MetricId::TotalMs, Unit::Nanos, false))
+            Some((MetricId::TotalMs, Unit::ImpliedNanos, false))
         );
         assert_eq!(
             metric("eval_count"),

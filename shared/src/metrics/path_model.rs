@@ -11,10 +11,14 @@
 //! (`gemma3:270m` in `gemma3_270m_param_tuning`; `gemma3:latest` also as
 //! plain `gemma3`). The file's own name is tried first, then its folders
 //! from the nearest up, and the longest model found in the first of them
-//! that holds one wins. Failing that, a folder whose whole name reads as a
-//! model tag of a well-known family (`llama3.2-3b`, `qwen2.5_7b_q4_K_M`) is
-//! taken as written, unless it is only the start of a model seen elsewhere
-//! (`llama3` beside `llama3.1:8b`), where it cannot be told which.
+//! that holds one wins, unless that part names two models (`llama3.1_8b_vs_
+//! qwen2.5_7b`), when no one can tell which ran. Only models with a digit or
+//! a tag (`gemma3`, `phi:latest`) are looked for: `default` or `test` would
+//! turn up anywhere. A dot between digits is kept, so `llama3.1_8b` does not
+//! hold `llama3`. Failing all that, a folder whose whole name reads as a
+//! model tag of a well-known family with a size or quantisation
+//! (`llama3.2-3b`, `qwen2.5_7b_q4_K_M`, not a bare `gemma`) is taken as
+//! written, unless it is only the start of a model seen elsewhere.
 
 use std::collections::BTreeSet;
 
@@ -72,6 +76,10 @@ impl KnownModels {
             let Some(model) = settings.get(SettingId::Model) else {
                 continue;
             };
+            // `default`, `test` or `base` would turn up in any path.
+            if !model.contains(|c: char| c.is_ascii_digit() || c == ':') {
+                continue;
+            }
             let words = words(model);
             if is_distinctive(&words) {
                 forms.insert((words, model.to_owned()));
@@ -99,9 +107,17 @@ impl KnownModels {
         let folders: Vec<&str> = parts.collect();
         for part in std::iter::once(stem).chain(folders.iter().copied()) {
             let part = words(part);
-            if let Some((_, model)) = self.forms.iter().find(|(form, _)| holds_words(&part, form)) {
-                return Some(model.clone());
-            }
+            let mut found = self
+                .forms
+                .iter()
+                .filter(|(form, _)| holds_words(&part, form));
+            let Some((longest, model)) = found.next() else {
+                continue;
+            };
+            // `llama3.1_8b_vs_qwen2.5_7b`: two models, and no telling which
+            // ran. A shorter form inside the longest one is the same model.
+            let other = found.any(|(form, other)| other != model && !holds_words(longest, form));
+            return (!other).then(|| model.clone());
         }
         folders
             .iter()
@@ -121,10 +137,12 @@ impl KnownModels {
         let family = FAMILIES.iter().any(|family| {
             first
                 .strip_prefix(family)
-                .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
+                .is_some_and(|rest| rest.is_empty() || is_version(rest))
         });
+        let rest: Vec<&str> = tokens.collect();
         family
-            && tokens.all(is_tag_word)
+            && rest.iter().all(|word| is_tag_word(word))
+            && rest.iter().any(|word| is_size_or_quant(word))
             && !self
                 .forms
                 .iter()
@@ -135,9 +153,16 @@ impl KnownModels {
 /// Lowercase letters and digits, every other run of characters one `_`.
 fn words(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let version_dot = c == '.'
+            && out.ends_with(|p: char| p.is_ascii_digit())
+            && chars.peek().is_some_and(char::is_ascii_digit);
         if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
+        } else if version_dot {
+            // `llama3.1` is not `llama3` followed by `1`.
+            out.push('.');
         } else if !out.is_empty() && !out.ends_with('_') {
             out.push('_');
         }
@@ -163,32 +188,42 @@ fn holds_words(part: &str, form: &str) -> bool {
 }
 
 /// A word that can follow the family in a model tag: a version (`3`,
-/// `2.5` as `2_5`), a size (`7b`, `270m`, `8x7b`), a quantisation
-/// (`q4`, `q4_k_m` as words, `fp16`, `int8`) or a variant name.
+/// `2.5`), a size or quantisation (see [`is_size_or_quant`]) or a variant
+/// name.
 fn is_tag_word(word: &str) -> bool {
     const VARIANTS: &[&str] = &[
         "instruct", "it", "chat", "latest", "qat", "base", "coder", "code", "mini", "small",
-        "medium", "large", "vision", "preview", "k", "m", "s", "l", "fp16", "fp32", "bf16", "f16",
-        "int4", "int8", "gguf", "awq", "gptq", "hf",
+        "medium", "large", "vision", "preview", "oss", "k", "m", "s", "l", "hf",
     ];
-    if word.is_empty() {
-        return false;
-    }
-    if VARIANTS.contains(&word) || word.bytes().all(|b| b.is_ascii_digit()) {
+    VARIANTS.contains(&word) || is_version(word) || is_size_or_quant(word)
+}
+
+/// Digits, maybe with dots between them: `3`, `2.5`.
+fn is_version(word: &str) -> bool {
+    word.starts_with(|c: char| c.is_ascii_digit())
+        && word.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+}
+
+/// What tells one model build from another: a size (`7b`, `270m`, `1.5b`,
+/// `8x7b`, `e2b`), a quantisation (`q4`, `q8` of `q8_0`, `iq4`, `fp16`,
+/// `int8`, `awq`) or the default tag `latest`.
+fn is_size_or_quant(word: &str) -> bool {
+    const FORMATS: &[&str] = &[
+        "latest", "fp16", "fp32", "bf16", "f16", "int4", "int8", "gguf", "awq", "gptq",
+    ];
+    if FORMATS.contains(&word) {
         return true;
     }
-    let bytes = word.as_bytes();
-    // q4, q5, q8_0 (as q8 then 0), iq4
     let quant = word
         .strip_prefix("iq")
         .or_else(|| word.strip_prefix('q'))
         .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()));
-    // 7b, 270m, 1.5b as 1_5b, 8x7b, e2b
-    let size = matches!(bytes.last(), Some(b'b' | b'm'))
-        && bytes[..bytes.len() - 1]
-            .iter()
-            .all(|b| b.is_ascii_digit() || *b == b'x' || *b == b'e')
-        && bytes[..bytes.len() - 1].iter().any(u8::is_ascii_digit);
+    let size = word.strip_suffix(['b', 'm']).is_some_and(|number| {
+        number.bytes().any(|b| b.is_ascii_digit())
+            && number
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'x' | b'e' | b'.'))
+    });
     quant || size
 }
 
@@ -282,6 +317,40 @@ mod tests {
     fn a_folder_that_only_starts_a_known_model_names_none() {
         let known = known(&["llama3.1:8b-instruct-q4_0"]);
         assert_eq!(known.model_in_path("reports/llama3/baseline.json"), None);
+    }
+
+    #[test]
+    fn versions_are_not_cut_at_their_dot() {
+        let known = known(&["llama3:latest", "qwen2:7b"]);
+        assert_eq!(known.model_in_path("runs/llama3.1_8b_runs.csv"), None);
+        // Not qwen2:7b, though a model tag of its own.
+        assert_eq!(
+            known.model_in_path("runs/qwen2.5-7b/a.csv").as_deref(),
+            Some("qwen2.5-7b")
+        );
+        assert_eq!(
+            known.model_in_path("runs/llama3_runs.csv").as_deref(),
+            Some("llama3:latest")
+        );
+    }
+
+    #[test]
+    fn a_name_holding_two_models_names_neither() {
+        let known = known(&["llama3.1:8b", "qwen2.5:7b", "gemma3:270m", "gemma3:latest"]);
+        assert_eq!(known.model_in_path("llama3.1_8b_vs_qwen2.5_7b.csv"), None);
+        // A shorter model inside the longer one is no second model.
+        assert_eq!(
+            known.model_in_path("gemma3_270m_sweep.csv").as_deref(),
+            Some("gemma3:270m")
+        );
+    }
+
+    #[test]
+    fn a_bare_family_or_a_generic_model_is_no_tag() {
+        let known = known(&["default", "test"]);
+        assert_eq!(known.model_in_path("results/gemma/gemma_1b.csv"), None);
+        assert_eq!(known.model_in_path("results/llama3/8b.csv"), None);
+        assert_eq!(known.model_in_path("configs/default/test_run.csv"), None);
     }
 
     #[test]

@@ -418,6 +418,13 @@ impl Extraction {
         self.records.push(record);
     }
 
+    /// Adds `record`, if there is one.
+    pub fn push_some(&mut self, record: Option<Record>) {
+        if let Some(record) = record {
+            self.push(record);
+        }
+    }
+
     /// Notes an environment fact if the value says something.
     pub fn note_environment(&mut self, kind: EnvKind, value: &str) {
         // `"gpu": "NVIDIA GeForce RTX 3060",` read as a line of text.
@@ -432,7 +439,31 @@ impl Extraction {
         // A version must look like one ("0.1.40", "581.29"): "Latest (as of
         // Oct 2025)" records nothing anyone could reproduce.
         let says_something = match kind {
-            EnvKind::Gpu => value.chars().any(char::is_alphabetic),
+            // `cuda:0` or `yes` says there was a GPU, not which.
+            EnvKind::Gpu => {
+                let name = value
+                    .split(':')
+                    .next()
+                    .unwrap_or(value)
+                    .to_ascii_lowercase();
+                value.chars().any(char::is_alphabetic)
+                    && !matches!(
+                        name.as_str(),
+                        "cuda"
+                            | "cpu"
+                            | "mps"
+                            | "gpu"
+                            | "rocm"
+                            | "metal"
+                            | "vulkan"
+                            | "yes"
+                            | "no"
+                            | "true"
+                            | "false"
+                            | "none"
+                            | "auto"
+                    )
+            }
             EnvKind::Driver | EnvKind::OllamaVersion => has_dotted_number(value),
         };
         if !says_something {
@@ -682,7 +713,8 @@ mod tests {
     fn throughput_is_computed_from_ollama_counts_and_durations() {
         let mut extraction = Extraction::new(FileType::Json, "raw.json");
         let count = extraction.source("eval_count", MetricId::EvalTokens, Unit::Tokens, false);
-        let duration = extraction.source("eval_duration", MetricId::EvalMs, Unit::Nanos, false);
+        let duration =
+            extraction.source("eval_duration", MetricId::EvalMs, Unit::ImpliedNanos, false);
         let mut record = Record::new(RecordAt::Path("".into()));
         record.push(MetricId::EvalTokens, 290.0, count);
         record.push(MetricId::EvalMs, 4_000.0, duration);

@@ -728,4 +728,14 @@ fn runs_on_different_gpus_are_not_pooled() {
         ("b/runs.csv", "model,tokens_s\nm,66\n"),
     ]);
     assert_eq!(configuration(&one, "m").runs, 2);
+    // Two spellings of one GPU are one machine; `cuda:0` names none.
+    let spelled = inventory(&[
+        (
+            "a/runs.csv",
+            "model,gpu,tokens_s\nm,NVIDIA GeForce RTX 4090,67\n",
+        ),
+        ("b/runs.csv", "model,gpu,tokens_s\nm,RTX 4090,66\n"),
+        ("c/runs.csv", "model,device_name,tokens_s\nm,cuda:0,65\n"),
+    ]);
+    assert_eq!(configuration(&spelled, "m").runs, 3);
 }
