@@ -146,7 +146,16 @@ impl Columns {
                 Some(Field::Status) => columns.statuses.push(index),
                 Some(Field::Options) => columns.options.push(index),
                 Some(Field::Timestamp) => columns.timestamps.push(index),
-                Some(Field::Environment(kind)) => columns.environment.push((index, kind)),
+                Some(Field::Environment(kind)) => {
+                    columns.environment.push((index, kind));
+                    // A GPU per row may tell machines apart (see
+                    // `tell_machines_apart`).
+                    if kind == EnvKind::Gpu
+                        && !columns.settings.iter().any(|(_, s)| *s == SettingId::Gpu)
+                    {
+                        columns.settings.push((index, SettingId::Gpu));
+                    }
+                }
                 Some(Field::RunCount) => columns.run_counts.push(index),
                 Some(Field::Prompt) => {}
                 None => match names::classify_side(header) {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use super::names::{EnvKind, Field, MetricId, Unit, normalise};
+use super::names::{EnvKind, Field, MetricId, SettingId, Unit, normalise};
 use super::record::{
     Extraction, Failure, FailureCause, Record, RecordAt, Settings, insert_json_setting,
     is_failed_status, is_false, mentions_failure,
@@ -88,8 +88,15 @@ fn visit_object(
         }
     }
     for ((_, value), field) in entries.iter().zip(&fields) {
-        if let Some(Field::Setting(setting)) = field {
-            insert_json_setting(settings.to_mut(), *setting, value);
+        match (field, value) {
+            (Some(Field::Setting(setting)), _) => {
+                insert_json_setting(settings.to_mut(), *setting, value);
+            }
+            // A GPU per run may tell machines apart (see `tell_machines_apart`).
+            (Some(Field::Environment(EnvKind::Gpu)), Value::String(_)) => {
+                insert_json_setting(settings.to_mut(), SettingId::Gpu, value);
+            }
+            _ => {}
         }
     }
 

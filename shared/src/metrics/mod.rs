@@ -866,31 +866,61 @@ fn name_models_from_paths(files: &mut [Collected], configs: &mut ConfigTable) {
     }
 }
 
-/// When the files record more than one GPU, gives each file's runs the GPU
-/// it records, so that runs on different machines are compared, not
-/// pooled. Files that record none keep their runs apart from those that do.
-/// Spellings of one GPU (`NVIDIA GeForce RTX 4090`, `RTX 4090`) are one
-/// machine, shown as the first file in path order spells it.
-///
-/// TODO: a file holding runs of several machines (a `gpu` column that
-/// changes from row to row) is given its first GPU only.
+/// When the runs ran on more than one GPU, each run is given its GPU as a
+/// setting, so that runs on different machines are compared, not pooled:
+/// the GPU of its row or object when it has one, else the one its file
+/// records. Runs whose GPU is unknown keep apart from those whose GPU is
+/// known. Spellings of one GPU (`NVIDIA GeForce RTX 4090`, `RTX 4090`) are
+/// one machine, shown as the first file in path order spells it. On one
+/// machine, a GPU read per row is taken out again: it tells nothing apart.
 fn tell_machines_apart(files: &mut [Collected], configs: &mut ConfigTable) {
     let mut spelling: BTreeMap<String, String> = BTreeMap::new();
+    let mut per_run = false;
     for file in files.iter().filter(|file| !file.records.is_empty()) {
         if let Some(gpu) = file.environment.get(&EnvKind::Gpu) {
             spelling.entry(gpu_key(gpu)).or_insert_with(|| gpu.clone());
         }
+        for record in &file.records {
+            if let Some(gpu) = configs[record.config as usize].get(SettingId::Gpu) {
+                per_run = true;
+                spelling
+                    .entry(gpu_key(gpu))
+                    .or_insert_with(|| gpu.to_owned());
+            }
+        }
     }
-    if spelling.len() < 2 {
+    let several = spelling.len() >= 2;
+    if !several && !per_run {
         return;
     }
     for file in files {
-        let Some(gpu) = file.environment.get(&EnvKind::Gpu) else {
+        if file.records.is_empty() {
             continue;
-        };
-        if let Some(shown) = spelling.get(&gpu_key(gpu)).cloned() {
-            give_setting(file, configs, SettingId::Gpu, &shown);
         }
+        let own = file.environment.get(&EnvKind::Gpu).map(|gpu| gpu_key(gpu));
+        remap_settings(file, configs, |settings| {
+            let gpu = if several {
+                settings
+                    .get(SettingId::Gpu)
+                    .map(gpu_key)
+                    .or_else(|| own.clone())
+                    .and_then(|key| spelling.get(&key))
+                    .map(String::as_str)
+            } else {
+                None
+            };
+            if settings.get(SettingId::Gpu) == gpu {
+                return None;
+            }
+            let mut changed = settings.clone();
+            match gpu {
+                Some(gpu) => changed.insert(SettingId::Gpu, gpu),
+                None => {
+                    changed.remove(SettingId::Gpu);
+                }
+            }
+            Some(changed)
+        });
     }
 }
 
@@ -910,18 +940,33 @@ fn gpu_key(name: &str) -> String {
 /// Gives `value` as `setting` to the file's kept records that have none.
 fn give_setting(file: &mut Collected, configs: &mut ConfigTable, setting: SettingId, value: &str) {
     let shared: Arc<str> = Arc::from(value);
-    let mut renamed: Vec<(u32, u32)> = Vec::new();
+    remap_settings(file, configs, |settings| {
+        (!settings.contains_key(setting)).then(|| {
+            let mut changed = settings.clone();
+            changed.insert(setting, shared.clone());
+            changed
+        })
+    });
+}
+
+/// Moves the file's kept records to the settings `change` makes of theirs,
+/// where it makes any; each distinct set of settings is changed once.
+fn remap_settings(
+    file: &mut Collected,
+    configs: &mut ConfigTable,
+    change: impl Fn(&record::Settings) -> Option<record::Settings>,
+) {
+    let mut moved: rustc_hash::FxHashMap<u32, u32> = rustc_hash::FxHashMap::default();
     for record in &mut file.records {
-        if configs[record.config as usize].contains_key(setting) {
-            continue;
-        }
-        record.config = match renamed.iter().find(|(from, _)| *from == record.config) {
-            Some(&(_, to)) => to,
+        let from = record.config;
+        record.config = match moved.get(&from) {
+            Some(&to) => to,
             None => {
-                let mut settings = configs[record.config as usize].clone();
-                settings.insert(setting, shared.clone());
-                let to = configs.intern(settings);
-                renamed.push((record.config, to));
+                let to = match change(&configs[from as usize]) {
+                    Some(settings) => configs.intern(settings),
+                    None => from,
+                };
+                moved.insert(from, to);
                 to
             }
         };

@@ -439,31 +439,7 @@ impl Extraction {
         // A version must look like one ("0.1.40", "581.29"): "Latest (as of
         // Oct 2025)" records nothing anyone could reproduce.
         let says_something = match kind {
-            // `cuda:0` or `yes` says there was a GPU, not which.
-            EnvKind::Gpu => {
-                let name = value
-                    .split(':')
-                    .next()
-                    .unwrap_or(value)
-                    .to_ascii_lowercase();
-                value.chars().any(char::is_alphabetic)
-                    && !matches!(
-                        name.as_str(),
-                        "cuda"
-                            | "cpu"
-                            | "mps"
-                            | "gpu"
-                            | "rocm"
-                            | "metal"
-                            | "vulkan"
-                            | "yes"
-                            | "no"
-                            | "true"
-                            | "false"
-                            | "none"
-                            | "auto"
-                    )
-            }
+            EnvKind::Gpu => names_a_gpu(value),
             EnvKind::Driver | EnvKind::OllamaVersion => has_dotted_number(value),
         };
         if !says_something {
@@ -583,6 +559,9 @@ pub fn setting_value(setting: SettingId, raw: &str) -> Option<String> {
     if text::is_missing(raw) {
         return None;
     }
+    if setting == SettingId::Gpu {
+        return names_a_gpu(raw).then(|| text::excerpt(raw, 80));
+    }
     if !setting.is_numeric() {
         return Some(text::excerpt(raw, 120));
     }
@@ -590,6 +569,36 @@ pub fn setting_value(setting: SettingId, raw: &str) -> Option<String> {
         return Some(raw.to_owned());
     }
     text::parse_number(raw).map(format_number)
+}
+
+/// Whether `value` names a GPU: `cuda:0` or `yes` says there was one, not
+/// which.
+pub fn names_a_gpu(value: &str) -> bool {
+    let word = value
+        .split(':')
+        .next()
+        .unwrap_or(value)
+        .trim()
+        .to_ascii_lowercase();
+    value.chars().any(char::is_alphabetic)
+        && !text::is_missing(value)
+        && !matches!(
+            word.as_str(),
+            "cuda"
+                | "cpu"
+                | "mps"
+                | "gpu"
+                | "rocm"
+                | "metal"
+                | "vulkan"
+                | "yes"
+                | "no"
+                | "true"
+                | "false"
+                | "none"
+                | "auto"
+                | "unknown"
+        )
 }
 
 /// Stores a setting given as a JSON value.

@@ -738,4 +738,17 @@ fn runs_on_different_gpus_are_not_pooled() {
         ("c/runs.csv", "model,device_name,tokens_s\nm,cuda:0,65\n"),
     ]);
     assert_eq!(configuration(&spelled, "m").runs, 3);
+    // One file, two machines, row by row; and JSON runs naming theirs.
+    let rows = inventory(&[
+        (
+            "all.csv",
+            "model,gpu,tokens_s\nm,RTX 3060,67\nm,Apple M2,19\nm,Apple M2,20\n",
+        ),
+        (
+            "runs.json",
+            r#"{"runs": [{"model": "m", "gpu": "RTX 3060", "tokens_s": 66}]}"#,
+        ),
+    ]);
+    assert_eq!(configuration(&rows, "m gpu=RTX 3060").runs, 2);
+    assert_eq!(configuration(&rows, "m gpu=Apple M2").runs, 2);
 }
