@@ -18,7 +18,7 @@ use zip::ZipArchive;
 use zip::extra_fields::ExtraField;
 use zip::result::ZipError;
 
-use crate::classify::{self, FileType};
+use crate::classify;
 use crate::inventory::{Content, Finishing, Inventory, InventoryBuilder};
 use crate::timestamp::{Modified, TimeSource};
 
@@ -393,10 +393,7 @@ impl ZipScan {
         let root = classify::wrapping_folder(names.iter().map(String::as_str));
         let mut builder = InventoryBuilder::new(source, root);
         builder.read_metrics(limits.read_metrics);
-        let text_files = names
-            .iter()
-            .filter(|name| FileType::of_path(name) != FileType::Other)
-            .count();
+        let text_files = names.iter().filter(|name| classify::is_read(name)).count();
         builder.reserve(
             names.len().min(limits.max_entries),
             text_files.min(limits.max_entries),
@@ -566,7 +563,6 @@ fn read_entry(
     let compressed = entry.compressed_size();
     let modified = best_modified(entry.extra_data_fields(), entry.last_modified());
     let encrypted = entry.encrypted();
-    let file_type = FileType::of_path(&name);
     drop(entry);
 
     if let Some(message) = name_problem {
@@ -668,7 +664,7 @@ fn read_entry(
 
     // Never trust the declared size: read at most one byte past the limit.
     let cap = limits.max_entry_bytes.min(size.saturating_add(1));
-    let outcome = if file_type == FileType::Other {
+    let outcome = if !classify::is_read(&name) {
         io::copy(&mut (&mut file).take(cap + 1), &mut io::sink()).map(|n| (n, None))
     } else {
         let mut data = ENTRY_BYTES.take();
@@ -741,7 +737,7 @@ fn recover(source: &str, bytes: &[u8], limits: &Limits, why: &str) -> Option<Inv
         }
         let modified = best_modified(file.extra_data_fields(), file.last_modified());
         let size = file.size();
-        let keep = FileType::of_path(&name) != FileType::Other;
+        let keep = classify::is_read(&name);
         let cap = limits
             .max_entry_bytes
             .min(limits.max_total_bytes.saturating_sub(read_total));

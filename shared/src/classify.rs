@@ -42,6 +42,25 @@ impl FileType {
     }
 }
 
+/// Whether a file's bytes are read: CSV, JSON and Markdown are checked and
+/// mined for numbers; of the other files only the console text a tool
+/// leaves behind (`.txt`, `.log`, `.out`: `ollama run --verbose | tee`,
+/// llama-bench's output) is read for numbers. The rest are only counted.
+pub fn is_read(path: &str) -> bool {
+    FileType::of_path(path) != FileType::Other || is_console_text(path)
+}
+
+/// A `.txt`, `.log` or `.out` file.
+pub fn is_console_text(path: &str) -> bool {
+    file_name(path)
+        .rsplit_once('.')
+        .is_some_and(|(_, extension)| {
+            ["txt", "log", "out"]
+                .iter()
+                .any(|e| extension.eq_ignore_ascii_case(e))
+        })
+}
+
 /// The last component of a `/`-separated path.
 pub fn file_name(path: &str) -> &str {
     path.trim_end_matches('/')

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::archive::Limits;
-use crate::classify::FileType;
+use crate::classify;
 use crate::inventory::{Content, Inventory, InventoryBuilder};
 use crate::timestamp::{Modified, TimeSource};
 
@@ -61,7 +61,7 @@ pub fn inventory_folder(root: &Path, limits: Limits) -> std::io::Result<Inventor
             );
             continue;
         }
-        if FileType::of_path(&path) == FileType::Other {
+        if !classify::is_read(&path) {
             builder.add_file(&path, size, modified, Content::Verified);
             continue;
         }

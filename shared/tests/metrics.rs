@@ -194,7 +194,8 @@ fn every_charted_value_traces_back_to_its_source() {
         }
     }
     for metrics in &inventory.metrics.files {
-        if metrics.file_type == FileType::Md {
+        // Lines of text (Markdown, console logs) are traced by line only.
+        if matches!(metrics.file_type, FileType::Md | FileType::Other) {
             continue;
         }
         for (metric, series) in &metrics.series {

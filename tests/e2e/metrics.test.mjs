@@ -40,7 +40,8 @@ test('the metrics section counts the runs, configurations and files of the examp
   assert.equal(await text(page, 'metrics-runs'), '203');
   assert.equal(await text(page, 'metrics-failed'), '86');
   assert.equal(await text(page, 'metrics-configurations'), '157');
-  assert.equal(await text(page, 'metrics-files'), '44');
+  // 44 CSV, JSON and Markdown files, and two .txt reports read as text.
+  assert.equal(await text(page, 'metrics-files'), '46');
   // The same totals as the JSON.
   assert.equal(example.metrics.totals.runs, 203);
   assert.equal(example.metrics.configurations.length, 157);
@@ -156,7 +157,7 @@ test('the findings are listed with their reasons and the files they name', async
 
 test('the values read from each file are listed, with copies and summaries marked', async () => {
   const { page } = await openExample();
-  assert.equal(await text(page, 'file-metrics-count'), '44 of 44 files with values');
+  assert.equal(await text(page, 'file-metrics-count'), '46 of 46 files with values');
   await page.fill('[data-testid=file-metrics-filter]', 'ollama_quant_bench');
   const rows = page.locator('[data-testid=file-metrics-row]');
   assert.equal(await rows.count(), 2);

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use chimera_shared::archive::{FIRST_TAIL_BYTES, Limits, WINDOW_BYTES, ZipScan};
-use chimera_shared::classify::{self, FileType};
+use chimera_shared::classify;
 use chimera_shared::inventory::{Content, Finishing, Inventory, InventoryBuilder};
 use chimera_shared::timestamp::{Modified, TimeSource};
 use js_sys::Uint8Array;
@@ -306,7 +306,7 @@ pub async fn inventory_folder(
             (file.last_modified() / 1000.0) as i64,
             TimeSource::FileSystem,
         ));
-        let parse = FileType::of_path(path) != FileType::Other && !classify::is_os_junk(path);
+        let parse = classify::is_read(path) && !classify::is_os_junk(path);
         if !parse {
             builder.add_file(path, size, modified, Content::Verified);
         } else if size > limits.max_entry_bytes || read_total + size > limits.max_total_bytes {

@@ -381,7 +381,7 @@ fn extract(
     names: &mut NameCache,
 ) -> (Option<Extraction>, Result<(), ContentProblem>) {
     if file_type == FileType::Other {
-        return (None, Ok(()));
+        return (read_console_text(path, bytes, names), Ok(()));
     }
     // Text that is not UTF-8 (UTF-16 above all) is a problem for the
     // inventory, but its numbers are still read.
@@ -412,6 +412,24 @@ fn extract(
     extraction.finish_records();
     *names = std::mem::take(&mut extraction.names);
     (Some(extraction), verdict)
+}
+
+/// A `.txt`, `.log` or `.out` file (what `ollama run --verbose | tee` or
+/// llama-bench leave behind) read as the Markdown reader reads console
+/// output; other files, and text that is not UTF-8, are not read. Such
+/// files are not checked, so nothing about them is a problem.
+fn read_console_text(path: &str, bytes: &[u8], names: &mut NameCache) -> Option<Extraction> {
+    if !crate::classify::is_console_text(path) {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    let text = text::without_terminal_codes(text);
+    let mut extraction = Extraction::new(FileType::Other, path);
+    extraction.names = std::mem::take(names);
+    markdown::extract(&text, &mut extraction);
+    extraction.finish_records();
+    *names = std::mem::take(&mut extraction.names);
+    Some(extraction)
 }
 
 /// Collects metrics file by file; owned by [`crate::InventoryBuilder`].

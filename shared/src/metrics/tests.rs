@@ -752,3 +752,24 @@ fn runs_on_different_gpus_are_not_pooled() {
     assert_eq!(configuration(&rows, "m gpu=RTX 3060").runs, 2);
     assert_eq!(configuration(&rows, "m gpu=Apple M2").runs, 2);
 }
+
+#[test]
+fn console_logs_are_read_as_text_and_other_files_are_not() {
+    let verbose = "\x1b[?25l\x1b[?25hHere is a haiku.\n\n\
+                   total duration:       8.29s\n\
+                   load duration:        17.7ms\n\
+                   eval count:           290 token(s)\n\
+                   eval duration:        8.12s\n\
+                   eval rate:            35.71 tokens/s\n";
+    let inventory = inventory(&[
+        ("logs/llama3.2-3b/run1.log", verbose),
+        ("notes/readme.txt", "Nothing measured here: just words.\n"),
+        ("traces/profile.ncu-rep", "eval rate: 99 tokens/s\n"),
+    ]);
+    assert_eq!(inventory.metrics.totals.runs, 1);
+    let log = &inventory.metrics.files[0];
+    assert_eq!(log.path, "logs/llama3.2-3b/run1.log");
+    assert_eq!(log.file_type, FileType::Other);
+    assert_eq!(log.model_from_path.as_deref(), Some("llama3.2-3b"));
+    assert_eq!(inventory.metrics.files.len(), 1);
+}

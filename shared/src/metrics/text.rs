@@ -291,9 +291,50 @@ pub fn excerpt(text: &str, max_chars: usize) -> String {
     }
 }
 
+/// The text without the escape sequences a terminal program writes
+/// (`\x1b[?25l`, `\x1b[2K`: a spinner, colours): what `ollama run` saved
+/// through `tee` holds between its lines.
+pub fn without_terminal_codes(text: &str) -> Cow<'_, str> {
+    if !text.contains('\x1b') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        // CSI: `ESC [`, parameters, then one final byte from `@` to `~`.
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        } else {
+            chars.next();
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_codes_are_taken_out() {
+        assert_eq!(
+            without_terminal_codes("\x1b[?25l\x1b[2K\x1b[1Geval rate: 5 tokens/s\x1b[0m"),
+            "eval rate: 5 tokens/s"
+        );
+        assert!(matches!(
+            without_terminal_codes("plain"),
+            Cow::Borrowed("plain")
+        ));
+    }
 
     fn utf16le(text: &str, bom: bool) -> Vec<u8> {
         let mut bytes = if bom { vec![0xFF, 0xFE] } else { Vec::new() };
