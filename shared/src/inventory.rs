@@ -533,13 +533,24 @@ impl Inventory {
                 "  {} files with values ({} summaries or reports, {} duplicates)",
                 totals.files_with_metrics, totals.derived_files, totals.duplicate_files
             );
-            let _ = writeln!(
-                out,
-                "  {} runs in {} configurations, {} failed runs",
-                totals.runs,
-                self.metrics.configurations.len(),
-                totals.failed_runs
-            );
+            if self.metrics.from_summaries {
+                let _ = writeln!(
+                    out,
+                    "  no file holds single runs: {} figures that summaries and reports state, \
+                     compared in {} configurations ({} failed)",
+                    totals.runs,
+                    self.metrics.configurations.len(),
+                    totals.failed_runs
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  {} runs in {} configurations, {} failed runs",
+                    totals.runs,
+                    self.metrics.configurations.len(),
+                    totals.failed_runs
+                );
+            }
         }
         for best in self.metrics.best.iter().filter(|b| b.within.is_none()) {
             let what = match best.metric {

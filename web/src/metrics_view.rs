@@ -241,10 +241,17 @@ fn Headline(inventory: Arc<Inventory>) -> impl IntoView {
                 <Card label="Configurations" value=metrics.configurations.len().to_string() testid="metrics-configurations"/>
                 <Card label="Files with values" value=totals.files_with_metrics.to_string() testid="metrics-files"/>
             </div>
-            <p class="note">{format!(
-                "Runs are grouped into configurations by model and settings. {} summaries or reports are shown per file but not counted as runs; {} copies of other files are counted once.",
-                totals.derived_files, totals.duplicate_files
-            )}</p>
+            <p class="note" data-testid="metrics-grouping">{if metrics.from_summaries {
+                format!(
+                    "No file holds single runs: the configurations compare the figures that {} summaries or reports state, each row or line counted as one run. {} copies of other files are counted once.",
+                    totals.derived_files, totals.duplicate_files
+                )
+            } else {
+                format!(
+                    "Runs are grouped into configurations by model and settings. {} summaries or reports are shown per file but not counted as runs; {} copies of other files are counted once.",
+                    totals.derived_files, totals.duplicate_files
+                )
+            }}</p>
             <ul class="best">{overall}</ul>
             {within}
         </div>

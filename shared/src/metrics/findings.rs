@@ -63,7 +63,7 @@ pub struct Context<'a> {
 pub(super) const FOLDER_PARTS: std::ops::Range<usize> = 0..2;
 
 /// How many parts [`lint_part`] has.
-pub(super) const LINT_PARTS: usize = 15;
+pub(super) const LINT_PARTS: usize = 16;
 
 /// One part of the lint, `0..LINT_PARTS`, in the order the findings are
 /// listed: run one at a time, none holds a page for long.
@@ -88,8 +88,9 @@ pub(super) fn lint_part(
         10 => environment(metrics, out),
         11 => duplicates_and_derived(files, out),
         12 => models_from_paths(files, out),
-        13 => small_samples(metrics, out),
-        14 => truncated(files, out),
+        13 => summaries_only(files, metrics, out),
+        14 => small_samples(metrics, out),
+        15 => truncated(files, out),
         _ => {}
     }
 }
@@ -589,6 +590,28 @@ fn models_from_paths(files: &[Collected], out: &mut Vec<Finding>) {
             if named.len() == 1 { "its" } else { "its own" },
         ),
         named.iter().map(|(path, _)| (*path).to_owned()),
+    ));
+}
+
+fn summaries_only(files: &[Collected], metrics: &Metrics, out: &mut Vec<Finding>) {
+    if !metrics.from_summaries {
+        return;
+    }
+    let compared: Vec<String> = files
+        .iter()
+        .filter(|file| file.metrics.as_ref().is_some_and(|m| m.runs > 0))
+        .map(|file| file.path.clone())
+        .collect();
+    out.push(finding(
+        "summaries_only",
+        Severity::Warning,
+        format!(
+            "no file holds single runs, so the configurations compare the figures {} state \
+             (each row or line counted as one run): a spread between them is not the noise \
+             of repeated runs, and the raw runs would say more",
+            plural(compared.len(), "summary or report", "summaries and reports")
+        ),
+        compared,
     ));
 }
 

@@ -89,6 +89,11 @@ pub struct Metrics {
     /// when they were.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub not_read: bool,
+    /// No file holds single runs: the configurations, the best ones and the
+    /// grids compare the figures summaries and reports state, each row or
+    /// line counted as one of `totals.runs`. Absent from the JSON otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_summaries: bool,
     pub totals: Totals,
     /// `full`, or `brief` when more than [`DETAILED_FILES`] files hold metrics.
     #[serde(default)]
@@ -122,7 +127,8 @@ pub enum FileDetail {
 pub struct Totals {
     /// Files from which at least one value or failed run was read.
     pub files_with_metrics: u64,
-    /// Successful runs counted in the configurations.
+    /// Successful runs counted in the configurations (with
+    /// [`Metrics::from_summaries`], the summaries' figures counted instead).
     pub runs: u64,
     /// Failed runs, in files that are neither derived nor duplicates.
     pub failed_runs: u64,
@@ -451,6 +457,10 @@ pub struct MetricsCollector {
     with_metrics: u64,
     /// Reading was turned off: `add` ignores every file.
     off: bool,
+    /// A file that is no summary has held records. Until then the
+    /// summaries' records are kept too, to be compared if no file holds
+    /// single runs; from then on they are not.
+    runs_seen: bool,
 }
 
 /// A record as kept for the cross-file statistics: its values live in
@@ -618,7 +628,12 @@ impl MetricsCollector {
             })
             .max()
             .unwrap_or(0);
-        let keep = extraction.derived.is_none();
+        let derived = extraction.derived.is_some();
+        let keep = !derived || !self.runs_seen;
+        if !derived && !extraction.records.is_empty() && !self.runs_seen {
+            self.runs_seen = true;
+            self.forget_summaries();
+        }
         let values: usize = if keep {
             extraction.records.iter().map(|r| r.values.len()).sum()
         } else {
@@ -708,6 +723,21 @@ impl MetricsCollector {
         });
     }
 
+    /// Drops the records of the summaries read so far: runs are what the
+    /// configurations compare once any file holds them.
+    fn forget_summaries(&mut self) {
+        for file in &mut self.files {
+            if file.metrics.as_ref().is_some_and(|m| m.derived) {
+                self.retained_values = self.retained_values.saturating_sub(file.readings.len());
+                file.records = Vec::new();
+                file.readings = Vec::new();
+                file.json_paths = String::new();
+                file.failures = Vec::new();
+                file.sources = Vec::new();
+            }
+        }
+    }
+
     /// The cross-file statistics and the lint, in one go. `context` carries
     /// what the inventory knows beyond the numbers: folders, problems and
     /// times.
@@ -720,6 +750,7 @@ impl MetricsCollector {
     /// The cross-file work, to be done a bounded step at a time.
     pub fn finishing(self) -> Finishing {
         Finishing {
+            summaries_only: !self.runs_seen,
             files: self.files,
             configs: self.configs,
             stage: if self.off {
@@ -741,6 +772,8 @@ const FILES_PER_STEP: usize = 1_000;
 /// ([`Finishing::step`]): on 20,000 files they take about 300 ms natively,
 /// twice that in a page, which must not stop responding that long.
 pub struct Finishing {
+    /// No file but summaries and reports holds records.
+    summaries_only: bool,
     files: Vec<Collected>,
     configs: ConfigTable,
     stage: FinishStage,
@@ -806,6 +839,7 @@ impl Finishing {
             FinishStage::Group => FinishStage::Build(Box::new(report::ReportBuild::start(
                 &mut self.files,
                 &self.configs,
+                self.summaries_only,
             ))),
             FinishStage::Build(mut build) => {
                 if build.step(&self.files) {

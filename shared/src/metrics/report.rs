@@ -96,6 +96,8 @@ const RUNS_PER_STEP: usize = 40_000;
 /// result never depends on how it was driven.
 pub(super) struct ReportBuild {
     totals: Totals,
+    /// What is compared are summaries' figures (see [`Metrics::from_summaries`]).
+    from_summaries: bool,
     groups: BTreeMap<Key, Group>,
     stage: Stage,
     configurations: Vec<Configuration>,
@@ -120,7 +122,15 @@ enum Stage {
 impl ReportBuild {
     /// Groups every counted run by its configuration: one pass over the
     /// records, recording each file's count of runs as it goes.
-    pub(super) fn start(files: &mut [Collected], configs: &ConfigTable) -> ReportBuild {
+    ///
+    /// With `summaries_only` (no file holds single runs), the summaries'
+    /// and reports' figures are what is compared instead, each counted as
+    /// one run; see [`Metrics::from_summaries`].
+    pub(super) fn start(
+        files: &mut [Collected],
+        configs: &ConfigTable,
+        summaries_only: bool,
+    ) -> ReportBuild {
         // Runs are first gathered by the index of their settings (and, for an
         // unknown model, their file): building a [`Key`] with its strings per
         // run was most of this function's time on large folders.
@@ -133,7 +143,9 @@ impl ReportBuild {
             totals.files_with_metrics += 1;
             if metrics.derived {
                 totals.derived_files += 1;
-                continue;
+                if !summaries_only {
+                    continue;
+                }
             }
             if metrics.duplicate_of.is_some() {
                 totals.duplicate_files += 1;
@@ -141,7 +153,7 @@ impl ReportBuild {
             }
             let mut runs = 0;
             for (record_index, record) in file.records.iter().enumerate() {
-                if record.aggregate {
+                if record.aggregate && !summaries_only {
                     continue;
                 }
                 let has_model = configs[record.config as usize].contains_key(SettingId::Model);
@@ -161,6 +173,7 @@ impl ReportBuild {
         }
         let groups = keyed_groups(files, configs, by_index);
         ReportBuild {
+            from_summaries: summaries_only && !groups.is_empty(),
             totals,
             configurations: Vec::with_capacity(groups.len()),
             groups,
@@ -179,7 +192,12 @@ impl ReportBuild {
             Stage::Configurations(next) => self.configurations_from(files, next),
             Stage::Best => {
                 self.best = best_configurations(&self.contenders);
-                Stage::Distributions(runs_by_scope(&self.groups), 0)
+                // Summaries' figures are means, not runs to draw one by one.
+                if self.from_summaries {
+                    Stage::Grids
+                } else {
+                    Stage::Distributions(runs_by_scope(&self.groups), 0)
+                }
             }
             Stage::Distributions(scopes, next) => {
                 let metric = DISTRIBUTED[next / scopes.len().max(1)];
@@ -259,6 +277,7 @@ impl ReportBuild {
         };
         Metrics {
             not_read: false,
+            from_summaries: self.from_summaries,
             totals: self.totals,
             file_detail,
             // Moved in from `files` by `take_file_metrics` once the lint is done.

@@ -773,3 +773,36 @@ fn console_logs_are_read_as_text_and_other_files_are_not() {
     assert_eq!(log.model_from_path.as_deref(), Some("llama3.2-3b"));
     assert_eq!(inventory.metrics.files.len(), 1);
 }
+
+#[test]
+fn with_no_single_runs_anywhere_the_summaries_figures_are_compared() {
+    let averages = "| Model Name | # of Eval Rates | Average Eval Rate (tokens/s) |\n\
+                    |---|---|---|\n| a:1b | 4 | 21.5 |\n| b:2b | 4 | 30.1 |\n";
+    let only = inventory(&[("mac/averages.md", averages)]);
+    assert!(only.metrics.from_summaries);
+    assert_eq!(only.metrics.totals.runs, 2);
+    assert_eq!(configuration(&only, "b:2b").runs, 1);
+    let best = only
+        .metrics
+        .best
+        .iter()
+        .find(|b| b.metric == MetricId::TokensPerSecond && b.within.is_none())
+        .unwrap();
+    assert_eq!(best.winner.label, "b:2b");
+    assert!(only.metrics.distributions.is_empty());
+    assert!(kinds(&only).contains(&"summaries_only"));
+
+    // A single file of runs, read before or after, and the summary is
+    // only shown per file again.
+    let runs = "model,tokens_s\na:1b,20\na:1b,22\n";
+    for files in [
+        [("mac/averages.md", averages), ("mac/runs.csv", runs)],
+        [("mac/runs.csv", runs), ("mac/averages.md", averages)],
+    ] {
+        let both = inventory(&files);
+        assert!(!both.metrics.from_summaries);
+        assert_eq!(both.metrics.totals.runs, 2);
+        assert_eq!(configuration(&both, "a:1b").runs, 2);
+        assert!(!kinds(&both).contains(&"summaries_only"));
+    }
+}
