@@ -249,8 +249,15 @@ fn sections(inventory: &Inventory) -> Vec<Section> {
 fn metric_lines(inventory: &Inventory) -> Vec<String> {
     use crate::metrics::names::MetricId;
     let totals = &inventory.metrics.totals;
+    let counted = if inventory.metrics.from_summaries {
+        "no file holds single runs: the configurations compare figures that summaries and \
+         reports state, each counted as one run; "
+    } else {
+        ""
+    };
     let mut lines = vec![format!(
-        "{} files with metric values; {} runs ({} failed, not averaged) in {} configurations",
+        "{} files with metric values; {counted}{} runs ({} failed, not averaged) in {} \
+         configurations",
         totals.files_with_metrics,
         totals.runs,
         totals.failed_runs,
@@ -350,6 +357,26 @@ mod tests {
         assert!(context.text.contains("artifacts/: MISSING"));
         assert!(context.text.contains("csv_data/bad.json: invalid JSON"));
         assert!(context.text.contains("reports/run_0002.csv"));
+    }
+
+    #[test]
+    fn figures_from_summaries_are_not_called_runs_alone() {
+        let mut builder = InventoryBuilder::new("t.zip", None);
+        let averages = "| Model | Average Eval Rate (tokens/s) |\n|---|---|\n| a:1b | 21.5 |\n";
+        builder.add_file(
+            "averages.md",
+            averages.len() as u64,
+            None,
+            Content::Bytes(averages.as_bytes()),
+        );
+        let context = build(&builder.finish(), 4000);
+        assert!(
+            context
+                .text
+                .contains("no file holds single runs: the configurations compare figures"),
+            "{}",
+            context.text
+        );
     }
 
     #[test]
