@@ -197,3 +197,34 @@ test('the metrics fit a phone screen without scrolling the page sideways', async
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `page scrolls sideways by ${overflow}px`);
 });
+
+test('console logs, a semicolon sheet and a model named by its path are read in the page as by the CLI', async () => {
+  const { page, errors } = await openPage(browser, companion.url);
+  await page.setInputFiles('[data-testid=zip-input]', fixture('tool-outputs.zip'));
+  await page.waitForSelector('[data-testid=metrics]');
+  // Two runs of `ollama run --verbose` in a .log, two of a console .md, two
+  // rows of the sheet, and the gemma3:1b JSON with the sweep its name names.
+  assert.equal(await text(page, 'metrics-runs'), '9');
+  assert.equal(await text(page, 'metrics-configurations'), '6');
+  await page.fill('[data-testid=config-filter]', 'phi4');
+  const labels = await page.locator('[data-testid=config-row] td:first-child').allInnerTexts();
+  // Two machines' runs of one model are compared, not pooled.
+  assert.deepEqual(labels.sort(), ['phi4:14b gpu=NVIDIA GeForce RTX 4070', 'phi4:14b num_ctx=4096 gpu=Apple M2 Max']);
+  assert.match(await page.locator('[data-testid=finding][data-kind=model_from_path]').innerText(), /csv_data\/gemma3_1b_sweep\.csv as gemma3:1b/);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-json]')]);
+  const fromPage = await fs.readFile(await download.path(), 'utf8');
+  assert.equal(fromPage, cliInventoryJson(fixture('tool-outputs.zip')));
+  assert.deepEqual(errors, []);
+});
+
+test('a folder holding only summaries compares their figures and says so', async () => {
+  const { page, errors } = await openPage(browser, companion.url);
+  await page.setInputFiles('[data-testid=zip-input]', fixture('summaries-only.zip'));
+  await page.waitForSelector('[data-testid=metrics]');
+  assert.match(await text(page, 'metrics-grouping'), /^No file holds single runs/);
+  // llama-bench's generation rates; its prompt-processing rates are not throughput.
+  assert.match(await text(page, 'best-throughput'), /qwen2 7B Q4_K_M num_gpu=99 backend=CUDA scenario=tg128, 134\.8 tok\/s/);
+  assert.equal(await page.locator('[data-testid=finding][data-kind=summaries_only]').count(), 1);
+  assert.deepEqual(errors, []);
+});

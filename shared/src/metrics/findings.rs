@@ -606,7 +606,7 @@ fn summaries_only(files: &[Collected], metrics: &Metrics, out: &mut Vec<Finding>
         "summaries_only",
         Severity::Warning,
         format!(
-            "no file holds single runs, so the configurations compare the figures {} state \
+            "no file holds single runs, so the configurations compare the figures stated in {} \
              (each row or line counted as one run): a spread between them is not the noise \
              of repeated runs, and the raw runs would say more",
             plural(compared.len(), "summary or report", "summaries and reports")

@@ -839,9 +839,8 @@ fn exact_field(joined: &str) -> Option<Field> {
         | "test_count" | "tests" | "num_tests" | "trials" | "n_trials" | "num_trials"
         | "repetitions" | "repeats" | "num_repeats" | "iterations" | "n_iterations"
         | "num_iterations" | "iteration_count" => Field::RunCount,
-        "gpu" | "gpu_name" | "gpu_model" | "gpu_type" | "graphics_card" | "device_name" => {
-            Field::Environment(EnvKind::Gpu)
-        }
+        "gpu" | "gpu_name" | "gpu_model" | "gpu_type" | "gpu_info" | "graphics_card"
+        | "device_name" => Field::Environment(EnvKind::Gpu),
         "driver"
         | "driver_version"
         | "nvidia_driver"
