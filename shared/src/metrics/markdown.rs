@@ -8,9 +8,10 @@
 //! the figures below it are about.
 //!
 //! Reports quote numbers measured elsewhere, so their values are kept per
-//! file but never counted as runs. A file with no heading, table or list
-//! is no report but a tool's console output saved as Markdown (`eval rate:
-//! 67.11 tokens/s` once per prompt): its figures are the runs it printed.
+//! file but never counted as runs. A file with no heading, table, list,
+//! emphasis or code fence is no report but a tool's console output saved
+//! as Markdown (`eval rate: 67.11 tokens/s` once per prompt): its figures
+//! are the runs it printed.
 
 use super::names::{
     Field, MetricId, SettingId, Unit, classify_label, is_unmeasured_name, says_extreme,
@@ -140,8 +141,8 @@ fn is_separator(line: &str) -> bool {
     line.len() >= 3 && line.bytes().all(|b| matches!(b, b'-' | b'=' | b'*' | b'_'))
 }
 
-/// Whether the text is laid out as a document (a heading, a table or a
-/// list), rather than printed by a tool.
+/// Whether the text is laid out as a document (a heading, a table, a list,
+/// a line starting in bold, a code fence), rather than printed by a tool.
 fn is_report(source: &str) -> bool {
     source.lines().any(|line| {
         let line = line.trim_start();
