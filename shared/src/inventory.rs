@@ -536,10 +536,14 @@ impl Inventory {
             if self.metrics.from_summaries {
                 let _ = writeln!(
                     out,
-                    "  no file holds single runs: {} figures that summaries and reports state, \
-                     compared in {} configurations ({} failed)",
-                    totals.runs,
-                    self.metrics.configurations.len(),
+                    "  no file holds single runs: {} that summaries and reports state, compared \
+                     in {} ({} failed)",
+                    counted(totals.runs as usize, "figure", "figures"),
+                    counted(
+                        self.metrics.configurations.len(),
+                        "configuration",
+                        "configurations"
+                    ),
                     totals.failed_runs
                 );
             } else {
@@ -593,6 +597,15 @@ pub fn human_bytes(bytes: u64) -> String {
         format!("{bytes} B")
     } else {
         format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `1 figure`, `2 figures`.
+fn counted(count: usize, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{count} {many}")
     }
 }
 

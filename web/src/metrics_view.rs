@@ -856,7 +856,12 @@ fn FileMetricsTable(inventory: Arc<Inventory>) -> impl IntoView {
         rows.with(|rows| {
             rows.iter()
                 .take(MAX_ROWS)
-                .map(|&i| file_row(&inventory.metrics.files[i]))
+                .map(|&i| {
+                    file_row(
+                        &inventory.metrics.files[i],
+                        inventory.metrics.from_summaries,
+                    )
+                })
                 .collect_view()
         })
     };
@@ -879,7 +884,7 @@ fn FileMetricsTable(inventory: Arc<Inventory>) -> impl IntoView {
     }
 }
 
-fn file_row(file: &FileMetrics) -> AnyView {
+fn file_row(file: &FileMetrics, from_summaries: bool) -> AnyView {
     let summary = |metric| file.series.get(&metric).map(|s| &s.summary);
     let ttft = summary(MetricId::TtftMs);
     let rate = summary(MetricId::TokensPerSecond);
@@ -899,6 +904,9 @@ fn file_row(file: &FileMetrics) -> AnyView {
         .collect_view();
     let counted = match (&file.duplicate_of, &file.derived_reason) {
         (Some(original), _) => Some(format!("A copy of {original}, counted once.")),
+        (None, Some(reason)) if from_summaries => Some(format!(
+            "Compared, as no file holds single runs, though {reason}."
+        )),
         (None, Some(reason)) => Some(format!("Not counted as runs: {reason}.")),
         (None, None) => None,
     };

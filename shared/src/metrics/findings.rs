@@ -86,7 +86,7 @@ pub(super) fn lint_part(
         8 => mixed_timestamps(files, out),
         9 => stale(files, context, out),
         10 => environment(metrics, out),
-        11 => duplicates_and_derived(files, out),
+        11 => duplicates_and_derived(files, metrics, out),
         12 => models_from_paths(files, out),
         13 => summaries_only(files, metrics, out),
         14 => small_samples(metrics, out),
@@ -509,7 +509,7 @@ fn environment(metrics: &Metrics, out: &mut Vec<Finding>) {
     }
 }
 
-fn duplicates_and_derived(files: &[Collected], out: &mut Vec<Finding>) {
+fn duplicates_and_derived(files: &[Collected], metrics: &Metrics, out: &mut Vec<Finding>) {
     let duplicates: Vec<String> = files
         .iter()
         .filter_map(|f| {
@@ -540,16 +540,24 @@ fn duplicates_and_derived(files: &[Collected], out: &mut Vec<Finding>) {
             paths,
         ));
     }
+    // Reports (Markdown, or console text laid out as a document) quote
+    // figures rather than sum runs up; and with no runs at all, the
+    // summaries are what is compared (see `summaries_only`).
     let derived: Vec<String> = files
         .iter()
         .filter(|f| {
-            f.metrics
-                .as_ref()
-                .is_some_and(|m| m.derived && f.format != FileType::Md)
+            f.metrics.as_ref().is_some_and(|m| {
+                m.derived
+                    && f.format != FileType::Md
+                    && !m
+                        .derived_reason
+                        .as_deref()
+                        .is_some_and(|reason| reason.starts_with("a report"))
+            })
         })
         .map(|f| f.path.clone())
         .collect();
-    if !derived.is_empty() {
+    if !derived.is_empty() && !metrics.from_summaries {
         out.push(finding(
             "derived_summaries",
             Severity::Info,
@@ -609,7 +617,7 @@ fn summaries_only(files: &[Collected], metrics: &Metrics, out: &mut Vec<Finding>
             "no file holds single runs, so the configurations compare the figures stated in {} \
              (each row or line counted as one run): a spread between them is not the noise \
              of repeated runs, and the raw runs would say more",
-            plural(compared.len(), "summary or report", "summaries and reports")
+            plural(compared.len(), "summary or report", "summaries or reports")
         ),
         compared,
     ));

@@ -23,7 +23,9 @@ use super::text;
 const MAX_LABEL_CHARS: usize = 60;
 
 pub fn extract(source: &str, extraction: &mut Extraction) {
-    let console = !is_report(source);
+    // `ollama run --verbose` output stays console output whatever the
+    // answers above its figures look like (lists, bold, code).
+    let console = is_ollama_verbose(source) || !is_report(source);
     if !console {
         extraction.mark_derived("a report: it quotes figures measured elsewhere");
     }
@@ -46,7 +48,8 @@ pub fn extract(source: &str, extraction: &mut Extraction) {
             in_code = !in_code;
         }
         let level = heading_level(line);
-        if level > 0 && level <= model_level {
+        // In console output a heading is part of an answer, not a section.
+        if !console && level > 0 && level <= model_level {
             model = None;
             model_level = 7;
         }
@@ -152,6 +155,17 @@ fn is_report(source: &str) -> bool {
             || line.starts_with("```")
             || strip_list_marker(line).len() != line.len()
     })
+}
+
+/// Whether the text holds the figures `ollama run --verbose` prints after
+/// each answer (`total duration:` and `eval rate:` lines).
+fn is_ollama_verbose(source: &str) -> bool {
+    let starts = |prefix: &str| {
+        source
+            .lines()
+            .any(|line| line.trim_start().starts_with(prefix))
+    };
+    starts("total duration:") && starts("eval rate:")
 }
 
 /// 1 to 6 for a Markdown heading (`## Results`), 0 for any other line.

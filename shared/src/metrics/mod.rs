@@ -130,7 +130,8 @@ pub struct Totals {
     /// Successful runs counted in the configurations (with
     /// [`Metrics::from_summaries`], the summaries' figures counted instead).
     pub runs: u64,
-    /// Failed runs, in files that are neither derived nor duplicates.
+    /// Failed runs, in files that are neither derived nor duplicates (with
+    /// [`Metrics::from_summaries`], in the summaries compared too).
     pub failed_runs: u64,
     /// Summaries and reports whose values are not counted as runs.
     pub derived_files: u64,
@@ -428,8 +429,12 @@ fn read_console_text(path: &str, bytes: &[u8], names: &mut NameCache) -> Option<
     if !crate::classify::is_console_text(path) {
         return None;
     }
-    let text = std::str::from_utf8(bytes).ok()?;
-    let text = text::without_terminal_codes(text);
+    // PowerShell's `Tee-Object` writes UTF-16; a byte-order mark is no text.
+    let text = match content::decode_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => text::decode(bytes),
+    };
+    let text = text::without_terminal_codes(text.trim_start_matches('\u{feff}'));
     let mut extraction = Extraction::new(FileType::Other, path);
     extraction.names = std::mem::take(names);
     markdown::extract(&text, &mut extraction);
@@ -729,6 +734,7 @@ impl MetricsCollector {
         for file in &mut self.files {
             if file.metrics.as_ref().is_some_and(|m| m.derived) {
                 self.retained_values = self.retained_values.saturating_sub(file.readings.len());
+                file.truncated = false;
                 file.records = Vec::new();
                 file.readings = Vec::new();
                 file.json_paths = String::new();
@@ -902,7 +908,15 @@ impl Finishing {
 /// (see [`path_model`]). Only kept records are renamed: derived files and
 /// files past the memory cap keep no records to compare.
 fn name_models_from_paths(files: &mut [Collected], configs: &mut ConfigTable) {
-    let known = path_model::KnownModels::from_configs(configs);
+    // Only the settings of records still kept: summaries read before the
+    // first file of runs left settings behind, and whether they did must
+    // not change what a path names.
+    let used: BTreeSet<u32> = files
+        .iter()
+        .flat_map(|file| file.records.iter().map(|record| record.config))
+        .collect();
+    let known =
+        path_model::KnownModels::from_configs(used.iter().map(|&config| &configs[config as usize]));
     for file in files {
         let unnamed = |config: u32| !configs[config as usize].contains_key(SettingId::Model);
         if file.metrics.is_none() || !file.records.iter().any(|r| unnamed(r.config)) {

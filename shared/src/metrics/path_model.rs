@@ -23,7 +23,7 @@
 use std::collections::BTreeSet;
 
 use super::SettingId;
-use super::record::ConfigTable;
+use super::record::Settings;
 
 /// Models named inside the folder's files, in the forms a path may show
 /// them: `(words, model)`, the longest first.
@@ -70,9 +70,9 @@ const FAMILIES: &[&str] = &[
 
 impl KnownModels {
     /// The models of every set of settings read so far.
-    pub(super) fn from_configs(configs: &ConfigTable) -> Self {
+    pub(super) fn from_configs<'a>(configs: impl IntoIterator<Item = &'a Settings>) -> Self {
         let mut forms = BTreeSet::new();
-        for settings in configs.iter() {
+        for settings in configs {
             let Some(model) = settings.get(SettingId::Model) else {
                 continue;
             };
@@ -230,15 +230,16 @@ fn is_size_or_quant(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::record::Settings;
 
     fn known(models: &[&str]) -> KnownModels {
-        let mut configs = ConfigTable::default();
-        for model in models {
-            let mut settings = Settings::new();
-            settings.insert(SettingId::Model, *model);
-            configs.intern(settings);
-        }
+        let configs: Vec<Settings> = models
+            .iter()
+            .map(|model| {
+                let mut settings = Settings::new();
+                settings.insert(SettingId::Model, *model);
+                settings
+            })
+            .collect();
         KnownModels::from_configs(&configs)
     }
 

@@ -580,25 +580,15 @@ pub fn names_a_gpu(value: &str) -> bool {
         .unwrap_or(value)
         .trim()
         .to_ascii_lowercase();
-    value.chars().any(char::is_alphabetic)
-        && !text::is_missing(value)
-        && !matches!(
-            word.as_str(),
-            "cuda"
-                | "cpu"
-                | "mps"
-                | "gpu"
-                | "rocm"
-                | "metal"
-                | "vulkan"
-                | "yes"
-                | "no"
-                | "true"
-                | "false"
-                | "none"
-                | "auto"
-                | "unknown"
-        )
+    // A device index (`CUDA0`, `GPU 1`, `vulkan_0`) is no model either.
+    let word = word
+        .trim_end_matches(|c: char| c.is_ascii_digit())
+        .trim_end_matches([' ', '_', '-', '#']);
+    const NO_MODEL: &[&str] = &[
+        "cuda", "cpu", "mps", "gpu", "rocm", "hip", "xpu", "metal", "vulkan", "yes", "no", "true",
+        "false", "none", "auto", "unknown",
+    ];
+    value.chars().any(char::is_alphabetic) && !text::is_missing(value) && !NO_MODEL.contains(&word)
 }
 
 /// Stores a setting given as a JSON value.

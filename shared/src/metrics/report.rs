@@ -173,7 +173,7 @@ impl ReportBuild {
         }
         let groups = keyed_groups(files, configs, by_index);
         ReportBuild {
-            from_summaries: summaries_only && !groups.is_empty(),
+            from_summaries: summaries_only && totals.runs > 0,
             totals,
             configurations: Vec::with_capacity(groups.len()),
             groups,
@@ -191,7 +191,7 @@ impl ReportBuild {
         self.stage = match stage {
             Stage::Configurations(next) => self.configurations_from(files, next),
             Stage::Best => {
-                self.best = best_configurations(&self.contenders);
+                self.best = best_configurations(&self.contenders, self.from_summaries);
                 // Summaries' figures are means, not runs to draw one by one.
                 if self.from_summaries {
                     Stage::Grids
@@ -295,10 +295,13 @@ impl ReportBuild {
 const DISTRIBUTED: [MetricId; 2] = [MetricId::TtftMs, MetricId::TokensPerSecond];
 
 /// The best configuration by each metric, overall and per model.
-fn best_configurations(contenders: &BTreeMap<MetricId, Vec<(Key, Summary)>>) -> Vec<Best> {
+fn best_configurations(
+    contenders: &BTreeMap<MetricId, Vec<(Key, Summary)>>,
+    from_summaries: bool,
+) -> Vec<Best> {
     let mut best = Vec::new();
     for (metric, candidates) in contenders {
-        best.extend(best_of(*metric, None, candidates));
+        best.extend(best_of(*metric, None, candidates, from_summaries));
         let mut by_scope: BTreeMap<Scope, Vec<(Key, Summary)>> = BTreeMap::new();
         for (key, summary) in candidates {
             by_scope
@@ -313,6 +316,7 @@ fn best_configurations(contenders: &BTreeMap<MetricId, Vec<(Key, Summary)>>) -> 
                     *metric,
                     Some(scope_label(model, scope)),
                     candidates,
+                    from_summaries,
                 ));
             }
         }
@@ -367,10 +371,13 @@ fn file_names(files: &[Collected], indices: &BTreeSet<usize>) -> (Vec<String>, u
 /// chance less than about one time in twenty.
 const NOISE_FACTOR: f64 = 2.0;
 
+/// With `from_summaries` the figures are summaries' means: their spread is
+/// no noise of repeated runs, so none is judged.
 fn best_of(
     metric: MetricId,
     within: Option<String>,
     candidates: &[(Key, Summary)],
+    from_summaries: bool,
 ) -> Option<Best> {
     if candidates.len() < 2 {
         return None;
@@ -386,7 +393,7 @@ fn best_of(
     let margin = stats::round((winner.1.mean - runner_up.1.mean).abs());
     let margin_pct =
         (runner_up.1.mean != 0.0).then(|| stats::round(margin / runner_up.1.mean.abs() * 100.0));
-    let enough = !winner.1.small_sample && !runner_up.1.small_sample;
+    let enough = !winner.1.small_sample && !runner_up.1.small_sample && !from_summaries;
     let noise = match (
         enough,
         winner.1.standard_error(),
@@ -404,6 +411,10 @@ fn best_of(
         margin_pct.map_or(String::new(), |pct| format!(" ({pct:.1}%)"))
     );
     let verdict = match (noise, exceeds_noise) {
+        _ if from_summaries => format!(
+            "{lead}, in figures that summaries state: they are no repeated runs, so the noise \
+             cannot be judged"
+        ),
         (Some(noise), Some(true)) => format!(
             "{lead}, more than the noise ({noise} {unit}, twice the combined standard error): \
              a real difference"

@@ -806,3 +806,45 @@ fn with_no_single_runs_anywhere_the_summaries_figures_are_compared() {
         assert!(!kinds(&both).contains(&"summaries_only"));
     }
 }
+
+#[test]
+fn an_ollama_log_stays_console_output_whatever_its_answers_look_like() {
+    let block = "total duration:       4.1s\n\
+                 eval count:           160 token(s)\n\
+                 eval duration:        3.9s\n\
+                 eval rate:            41.03 tokens/s\n";
+    let text = format!(
+        "\u{feff}Model: m:7b\n**Steps**\n1. Preheat the oven.\n```\ncode\n```\n{block}\n# Done\n{block}"
+    );
+    let inventory = inventory(&[("logs/run.log", &text)]);
+    assert!(!inventory.metrics.from_summaries);
+    assert_eq!(inventory.metrics.totals.runs, 2);
+    assert_eq!(configuration(&inventory, "m:7b").runs, 2);
+}
+
+#[test]
+fn device_indices_name_no_gpu() {
+    for value in ["CUDA0", "GPU 1", "vulkan_0", "cuda:0", "hip#1"] {
+        assert!(!record::names_a_gpu(value), "{value}");
+    }
+    assert!(record::names_a_gpu("RTX 4090"));
+    assert!(record::names_a_gpu("Apple M2 Max"));
+}
+
+#[test]
+fn summaries_figures_are_never_judged_against_noise() {
+    let rows: String = (0..4)
+        .map(|i| format!("| a:1b | {} |\n| b:2b | {} |\n", 20 + i, 40 + i))
+        .collect();
+    let text = format!("| Model | Average Eval Rate (tokens/s) |\n|---|---|\n{rows}");
+    let inventory = inventory(&[("averages.md", &text)]);
+    assert!(inventory.metrics.from_summaries);
+    let best = &inventory.metrics.best[0];
+    assert_eq!((best.noise, best.exceeds_noise), (None, None));
+    assert!(
+        best.verdict.contains("in figures that summaries state"),
+        "{}",
+        best.verdict
+    );
+    assert!(!kinds(&inventory).contains(&"derived_summaries"));
+}

@@ -305,16 +305,37 @@ pub fn without_terminal_codes(text: &str) -> Cow<'_, str> {
             out.push(c);
             continue;
         }
-        // CSI: `ESC [`, parameters, then one final byte from `@` to `~`.
-        if chars.peek() == Some(&'[') {
-            chars.next();
-            for c in chars.by_ref() {
-                if ('@'..='~').contains(&c) {
-                    break;
+        // CSI: `ESC [`, parameters, then one final byte from `@` to `~`;
+        // OSC (`ESC ]`, a window title) up to BEL. A sequence cut short
+        // ends at the line's end, which is kept.
+        match chars.peek() {
+            Some('[') => {
+                chars.next();
+                while let Some(&c) = chars.peek() {
+                    if c == '\n' {
+                        break;
+                    }
+                    chars.next();
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
                 }
             }
-        } else {
-            chars.next();
+            Some(']') => {
+                while let Some(&c) = chars.peek() {
+                    if c == '\n' {
+                        break;
+                    }
+                    chars.next();
+                    if c == '\u{7}' {
+                        break;
+                    }
+                }
+            }
+            Some('\n') | None => {}
+            Some(_) => {
+                chars.next();
+            }
         }
     }
     Cow::Owned(out)
@@ -334,6 +355,9 @@ mod tests {
             without_terminal_codes("plain"),
             Cow::Borrowed("plain")
         ));
+        // A sequence cut short never takes the line's end with it.
+        assert_eq!(without_terminal_codes("a\x1b[12\nb\x1b\nc"), "a\nb\nc");
+        assert_eq!(without_terminal_codes("\x1b]0;title\x07x"), "x");
     }
 
     fn utf16le(text: &str, bom: bool) -> Vec<u8> {
