@@ -538,8 +538,8 @@ impl Inventory {
                     out,
                     "  no file holds single runs: {} that summaries and reports state, compared \
                      in {} ({} failed)",
-                    counted(totals.runs as usize, "figure", "figures"),
-                    counted(
+                    metrics::findings::plural(totals.runs as usize, "figure", "figures"),
+                    metrics::findings::plural(
                         self.metrics.configurations.len(),
                         "configuration",
                         "configurations"
@@ -597,15 +597,6 @@ pub fn human_bytes(bytes: u64) -> String {
         format!("{bytes} B")
     } else {
         format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-/// `1 figure`, `2 figures`.
-fn counted(count: usize, one: &str, many: &str) -> String {
-    if count == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{count} {many}")
     }
 }
 

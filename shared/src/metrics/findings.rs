@@ -112,7 +112,8 @@ fn finding(
     }
 }
 
-fn plural(count: usize, one: &str, many: &str) -> String {
+/// `1 file`, `2 files`.
+pub(crate) fn plural(count: usize, one: &str, many: &str) -> String {
     if count == 1 {
         format!("1 {one}")
     } else {

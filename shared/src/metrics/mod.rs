@@ -380,15 +380,18 @@ pub fn extract_file(path: &str, file_type: FileType, bytes: &[u8]) -> Option<Fil
 
 /// Reads a file's numbers and, with the same decoding and parsing, checks
 /// its content: the verdict is exactly [`content::check`]'s, without
-/// decoding and parsing the file a second time for it.
+/// decoding and parsing the file a second time for it. Of the other files
+/// only console text (`.txt`, `.log`, `.out`: what `ollama run --verbose |
+/// tee` or llama-bench leave behind) is read, as the Markdown reader reads
+/// console output; it is never checked, so nothing about it is a problem.
 fn extract(
     path: &str,
     file_type: FileType,
     bytes: &[u8],
     names: &mut NameCache,
 ) -> (Option<Extraction>, Result<(), ContentProblem>) {
-    if file_type == FileType::Other {
-        return (read_console_text(path, bytes, names), Ok(()));
+    if file_type == FileType::Other && !crate::classify::is_console_text(path) {
+        return (None, Ok(()));
     }
     // Text that is not UTF-8 (UTF-16 above all) is a problem for the
     // inventory, but its numbers are still read.
@@ -414,33 +417,16 @@ fn extract(
             }
         }
         FileType::Md => markdown::extract(&source, &mut extraction),
-        FileType::Other => {}
+        FileType::Other => {
+            // PowerShell's `Tee-Object` writes UTF-16: no problem for a log.
+            verdict = Ok(());
+            let text = text::without_terminal_codes(source.trim_start_matches('\u{feff}'));
+            markdown::extract(&text, &mut extraction);
+        }
     }
     extraction.finish_records();
     *names = std::mem::take(&mut extraction.names);
     (Some(extraction), verdict)
-}
-
-/// A `.txt`, `.log` or `.out` file (what `ollama run --verbose | tee` or
-/// llama-bench leave behind) read as the Markdown reader reads console
-/// output; other files, and text that is not UTF-8, are not read. Such
-/// files are not checked, so nothing about them is a problem.
-fn read_console_text(path: &str, bytes: &[u8], names: &mut NameCache) -> Option<Extraction> {
-    if !crate::classify::is_console_text(path) {
-        return None;
-    }
-    // PowerShell's `Tee-Object` writes UTF-16; a byte-order mark is no text.
-    let text = match content::decode_utf8(bytes) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => text::decode(bytes),
-    };
-    let text = text::without_terminal_codes(text.trim_start_matches('\u{feff}'));
-    let mut extraction = Extraction::new(FileType::Other, path);
-    extraction.names = std::mem::take(names);
-    markdown::extract(&text, &mut extraction);
-    extraction.finish_records();
-    *names = std::mem::take(&mut extraction.names);
-    Some(extraction)
 }
 
 /// Collects metrics file by file; owned by [`crate::InventoryBuilder`].
@@ -946,7 +932,12 @@ fn tell_machines_apart(files: &mut [Collected], configs: &mut ConfigTable) {
         if let Some(gpu) = file.environment.get(&EnvKind::Gpu) {
             spelling.entry(gpu_key(gpu)).or_insert_with(|| gpu.clone());
         }
+        // Each distinct set of settings once: a sweep repeats a few.
+        let mut seen = rustc_hash::FxHashSet::default();
         for record in &file.records {
+            if !seen.insert(record.config) {
+                continue;
+            }
             if let Some(gpu) = configs[record.config as usize].get(SettingId::Gpu) {
                 per_run = true;
                 spelling
