@@ -14,6 +14,7 @@ pub mod markdown;
 pub mod metrics;
 pub mod snapshot;
 pub mod timestamp;
+pub mod transfer;
 
 pub use archive::{ArchiveError, Limits, ZipScan, inventory_zip, inventory_zip_path};
 pub use inventory::{Inventory, InventoryBuilder};

@@ -3,14 +3,13 @@
 
 use std::sync::Arc;
 
-use chimera_shared::archive::Limits;
 use chimera_shared::inventory::Inventory;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use crate::generate_panel::GeneratePanel;
-use crate::load::{self, Progress};
+use crate::load::{self, Job, Progress};
 use crate::summary::{InventorySummary, InventoryView};
 
 /// The example folder shipped with Chimera, served beside the page.
@@ -78,19 +77,15 @@ fn Workbench() -> impl IntoView {
             done: 0,
             total: 0,
         }));
-        let limits = Limits {
-            read_metrics: read_metrics.get_untracked(),
-            ..Limits::default()
-        };
+        let read_metrics = read_metrics.get_untracked();
         spawn_local(async move {
             let started = load::now_ms();
-            let result = match source {
-                Source::ZipFile(file) => load::inventory_zip_file(file, limits, on_progress).await,
-                Source::Folder(files) => load::inventory_folder(files, limits, on_progress).await,
-                Source::Example => {
-                    load::inventory_zip_url(EXAMPLE_URL, EXAMPLE_NAME, limits, on_progress).await
-                }
+            let job = match source {
+                Source::ZipFile(file) => Job::ZipFile(file),
+                Source::Folder(files) => Job::Folder(files),
+                Source::Example => example_job(),
             };
+            let result = load::read(job, read_metrics, on_progress).await;
             if generation.get_value() != mine {
                 return;
             }
@@ -108,24 +103,19 @@ fn Workbench() -> impl IntoView {
         });
     };
 
-    // Once the page is up, read the bundled example once and draw it into a
-    // detached element, unseen. The browser compiles WebAssembly a function
-    // at a time on first call and runs it in quickly compiled, slower code
-    // at first: without this the user's first zip paid for that (about 190
-    // ms instead of 90 ms from pick to shown for the example). A load
-    // started by the user meanwhile makes it stop.
+    // Once the page is up, start the reader and have it read the bundled
+    // example once, and draw the result into a detached element, unseen. The
+    // browser compiles WebAssembly a function at a time on first call and
+    // runs it in quickly compiled, slower code at first: without this the
+    // user's first zip paid for that (about 190 ms instead of 90 ms from
+    // pick to shown for the example). A load started by the user meanwhile
+    // makes it stop.
     set_timeout(
         move || {
             let first_load = generation.get_value();
             spawn_local(async move {
                 let still_idle = move |_: Progress| generation.get_value() == first_load;
-                let read = load::inventory_zip_url(
-                    EXAMPLE_URL,
-                    EXAMPLE_NAME,
-                    Limits::default(),
-                    still_idle,
-                )
-                .await;
+                let read = load::read(example_job(), true, still_idle).await;
                 if let Ok(Some(inventory)) = read
                     && generation.get_value() == first_load
                 {
@@ -231,6 +221,14 @@ fn Workbench() -> impl IntoView {
             <GeneratePanel/>
             <crate::share_panel::HistoryPanel/>
         </main>
+    }
+}
+
+/// The bundled example, fetched from the companion by the reader.
+fn example_job() -> Job {
+    Job::Url {
+        url: EXAMPLE_URL.into(),
+        name: EXAMPLE_NAME.into(),
     }
 }
 

@@ -1,22 +1,36 @@
-//! Turns what the user dropped or picked into an inventory, a slice at a time
-//! so the page keeps painting and can show progress.
+//! Turns what the user dropped or picked into an inventory. The reading
+//! itself happens in a Web Worker (the `chimera-reader` crate, started by
+//! `reader.js`), so the page keeps painting and answering input however
+//! large the folder; this side sends the job, shows its progress and puts
+//! the finished inventory back together a part at a time.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use chimera_shared::archive::{FIRST_TAIL_BYTES, Limits, WINDOW_BYTES, ZipScan};
-use chimera_shared::classify;
-use chimera_shared::inventory::{Content, Finishing, Inventory, InventoryBuilder};
-use chimera_shared::timestamp::{Modified, TimeSource};
-use js_sys::Uint8Array;
+use chimera_shared::inventory::Inventory;
+use chimera_shared::transfer::Assembler;
+use futures_channel::mpsc;
+use futures_util::StreamExt;
+use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::JsFuture;
 
-/// How long one slice of work may hold the main thread before yielding.
+/// The worker's start-up script and its module, as `cargo xtask dist` lays
+/// them out beside the page.
+const READER_SCRIPT: &str = "/reader.js";
+const READER_MODULE: &str = "/chimera_reader_bg.wasm";
+
+/// A worker that has grown past this much memory is ended once its job is
+/// done rather than kept for the next one: WebAssembly memory never shrinks,
+/// and after a large folder it would hold tens of megabytes for nothing.
+const KEEP_WORKER_BELOW_BYTES: f64 = 48.0 * 1024.0 * 1024.0;
+
+/// How long the page may spend putting parts back together before it lets
+/// the browser paint.
 const SLICE_MS: f64 = 12.0;
 
 /// Progress of a load, as shown in the progress bar.
@@ -27,328 +41,140 @@ pub struct Progress {
     pub total: usize,
 }
 
-/// Reads a zip that is already in memory.
-pub async fn inventory_zip_bytes(
-    name: &str,
-    bytes: Vec<u8>,
-    limits: Limits,
-    on_progress: impl FnMut(Progress) -> bool,
-) -> Result<Option<Arc<Inventory>>, String> {
-    let scan = ZipScan::open(name, bytes, limits).map_err(|e| format!("{name}: {e}"))?;
-    run_scan(name, scan, None, on_progress).await
+/// What a load reads.
+pub enum Job {
+    /// A zip file the user dropped or picked.
+    ZipFile(web_sys::File),
+    /// A zip on the companion (the bundled example), and the name to show.
+    Url { url: String, name: String },
+    /// The files of a picked folder.
+    Folder(Vec<web_sys::File>),
 }
 
-/// Steps through a scan a slice of time at a time, loading the windows of
-/// `file` it asks for when it is windowed.
-async fn run_scan(
-    name: &str,
-    mut scan: ZipScan,
-    file: Option<&web_sys::File>,
+/// Reads `job` in a worker. `on_progress` returning false stops the load:
+/// its worker is ended and `Ok(None)` returned.
+pub async fn read(
+    job: Job,
+    read_metrics: bool,
     mut on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<Option<Arc<Inventory>>, String> {
-    let total = scan.total_entries();
-    // The next window, being read while the scan works through this one.
-    let mut ahead: Option<Prefetch> = None;
+    let message = job_message(job, read_metrics)?;
+    let mut worker = Reader::start().await?;
+    worker
+        .worker
+        .post_message(&message)
+        .map_err(|e| format!("could not start reading: {}", js_error(&e)))?;
     loop {
-        if let (Some(file), Some(range)) = (file, scan.wanted(WINDOW_BYTES)) {
-            let read = match ahead.take() {
-                Some(prefetch) if prefetch.range == range => prefetch.bytes().await,
-                _ => read_slice(file, range.start as f64, range.end as f64).await,
-            };
-            // A window that cannot be read leaves its entries unloaded:
-            // `finish` lists them as unreadable, and the rest stands.
-            match read {
-                Ok(bytes) => scan.provide(range.start, bytes),
-                Err(_) => break,
-            }
-            ahead = scan
-                .following(WINDOW_BYTES)
-                .map(|next| Prefetch::start(file.clone(), next));
-        }
-        let started = now_ms();
-        let mut more = true;
-        while more && now_ms() - started < SLICE_MS {
-            let before = scan.done_entries();
-            // One entry at a time: a few large files in a row (a sweep of
-            // thousands of rows, a profiler capture) took 200 ms in one go
-            // when entries went 64 at a time.
-            more = scan.step(1);
-            if scan.done_entries() == before {
-                // Waiting for the next window.
-                break;
-            }
-        }
-        let keep_going = on_progress(Progress {
-            label: format!("Reading {name}"),
-            done: scan.done_entries(),
-            total,
-        });
-        if !keep_going {
-            return Ok(None);
-        }
-        if !more {
-            break;
-        }
-        yield_to_browser().await;
-    }
-    // The totals (sorting every entry) take a task of their own, apart from
-    // the first slice of the cross-file work.
-    let finishing = scan.finishing();
-    yield_to_browser().await;
-    finish_in_steps(name, finishing, total, on_progress).await
-}
-
-/// The cross-file work, a slice at a time too: on a large folder it takes
-/// several hundred milliseconds.
-async fn finish_in_steps(
-    name: &str,
-    mut finishing: Finishing,
-    total: usize,
-    mut on_progress: impl FnMut(Progress) -> bool,
-) -> Result<Option<Arc<Inventory>>, String> {
-    loop {
-        let started = now_ms();
-        let mut done = false;
-        while !done && now_ms() - started < SLICE_MS {
-            done = finishing.step();
-        }
-        if done {
-            break;
-        }
-        if !on_progress(Progress {
-            label: format!("Working out the statistics of {name}"),
-            done: total,
-            total,
-        }) {
-            return Ok(None);
-        }
-        yield_to_browser().await;
-    }
-    Ok(Some(Arc::new(finishing.inventory())))
-}
-
-/// Reads a zip file the user picked or dropped: its end first, for the
-/// central directory, then a window of entries at a time, so the page holds
-/// a few megabytes of the file rather than all of it. A file that does not
-/// open that way (damaged, or not a zip) is read whole, to recover what can
-/// be and say what is wrong.
-pub async fn inventory_zip_file(
-    file: web_sys::File,
-    limits: Limits,
-    mut on_progress: impl FnMut(Progress) -> bool,
-) -> Result<Option<Arc<Inventory>>, String> {
-    let name = file.name();
-    let unreadable = |e: String| format!("{name}: could not read the file: {e}");
-    let len = file.size() as u64;
-    let mut tail = FIRST_TAIL_BYTES.min(len);
-    let scan = loop {
-        let bytes = read_slice(&file, (len - tail) as f64, len as f64)
-            .await
-            .map_err(unreadable)?;
-        if tail == len {
-            return inventory_zip_bytes(&name, bytes, limits, on_progress).await;
-        }
-        if let Some(scan) = ZipScan::open_windowed(&name, len, bytes, limits) {
-            break scan;
-        }
-        if !on_progress(Progress {
-            label: format!("Looking for the contents of {name}"),
-            done: 0,
-            total: 0,
-        }) {
-            return Ok(None);
-        }
-        tail = tail.saturating_mul(4).min(len);
-    };
-    run_scan(&name, scan, Some(&file), on_progress).await
-}
-
-/// A window of a file read in the background: the browser reads the file
-/// while the module works, instead of the two taking turns.
-struct Prefetch {
-    range: std::ops::Range<u64>,
-    result: Rc<RefCell<Option<WindowRead>>>,
-    done: js_sys::Promise,
-}
-
-/// The bytes of a window, or why they could not be read.
-type WindowRead = Result<Vec<u8>, String>;
-
-impl Prefetch {
-    fn start(file: web_sys::File, range: std::ops::Range<u64>) -> Prefetch {
-        let result: Rc<RefCell<Option<WindowRead>>> = Rc::default();
-        let slot = Rc::clone(&result);
-        let (start, end) = (range.start as f64, range.end as f64);
-        let done = wasm_bindgen_futures::future_to_promise(async move {
-            let read = read_slice(&file, start, end).await;
-            *slot.borrow_mut() = Some(read);
-            Ok(JsValue::UNDEFINED)
-        });
-        Prefetch {
-            range,
-            result,
-            done,
-        }
-    }
-
-    async fn bytes(self) -> WindowRead {
-        let _ = JsFuture::from(self.done).await;
-        self.result
-            .borrow_mut()
-            .take()
-            .unwrap_or_else(|| Err("the file could not be read".into()))
-    }
-}
-
-/// Size of the buffer a file's bytes pass through on their way into the
-/// module's memory.
-const SCRATCH_BYTES: u32 = 1 << 20;
-
-thread_local! {
-    /// The buffer [`read_slice`] reads through, reused from call to call.
-    /// A fresh `ArrayBuffer` per window (what `Blob.arrayBuffer()` gives)
-    /// stays allocated until the garbage collector runs, which it rarely
-    /// does while the module works: a 50 MB zip left tens of megabytes of
-    /// them behind.
-    static SCRATCH: std::cell::RefCell<Option<Uint8Array>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Bytes `start..end` of a file, copied into the module's memory through
-/// one reused buffer (a "bring your own buffer" stream reader).
-async fn read_slice(file: &web_sys::File, start: f64, end: f64) -> Result<Vec<u8>, String> {
-    let slice = file
-        .slice_with_f64_and_f64(start, end)
-        .map_err(|e| js_error(&e))?;
-    let reader =
-        web_sys::ReadableStreamByobReader::new(&slice.stream()).map_err(|e| js_error(&e))?;
-    let wanted = (end - start).max(0.0) as usize;
-    let mut bytes = Vec::new();
-    bytes
-        .try_reserve_exact(wanted)
-        .map_err(|_| "not enough memory".to_string())?;
-    let mut scratch = SCRATCH
-        .with(|s| s.borrow_mut().take())
-        .unwrap_or_else(|| Uint8Array::new_with_length(SCRATCH_BYTES));
-    let result = loop {
-        // The read takes the buffer over and hands it back, filled, as `value`.
-        let view = Uint8Array::new(&scratch.buffer());
-        let read = match JsFuture::from(reader.read_with_array_buffer_view(&view)).await {
-            Ok(read) => read,
-            Err(e) => break Err(js_error(&e)),
+        let Some(reply) = worker.replies.next().await else {
+            return Err("the reader stopped without an answer".into());
         };
-        let done = js_sys::Reflect::get(&read, &"done".into())
-            .ok()
-            .and_then(|d| d.as_bool())
-            .unwrap_or(true);
-        let value = js_sys::Reflect::get(&read, &"value".into())
-            .ok()
-            .and_then(|v| v.dyn_into::<Uint8Array>().ok());
-        let Some(value) = value else {
-            break Err("the file could not be read".into());
-        };
-        scratch = Uint8Array::new(&value.buffer());
-        if done {
-            break Ok(());
-        }
-        let at = bytes.len();
-        bytes.resize(at + value.length() as usize, 0);
-        value.copy_to(&mut bytes[at..]);
-    };
-    reader.release_lock();
-    SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
-    result.map(|()| bytes)
-}
-
-/// Fetches a zip from the companion (the bundled example) and reads it.
-pub async fn inventory_zip_url(
-    url: &str,
-    name: &str,
-    limits: Limits,
-    on_progress: impl FnMut(Progress) -> bool,
-) -> Result<Option<Arc<Inventory>>, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|e| format!("could not fetch {url}: {}", js_error(&e)))?
-        .unchecked_into();
-    if !response.ok() {
-        return Err(format!("could not fetch {url}: HTTP {}", response.status()));
-    }
-    let buffer = JsFuture::from(response.array_buffer().map_err(|e| js_error(&e))?)
-        .await
-        .map_err(|e| js_error(&e))?;
-    let bytes = Uint8Array::new(&buffer).to_vec();
-    inventory_zip_bytes(name, bytes, limits, on_progress).await
-}
-
-/// Reads a folder picked with the folder button. Paths come from
-/// `webkitRelativePath`, which starts with the picked folder's name.
-pub async fn inventory_folder(
-    files: Vec<web_sys::File>,
-    limits: Limits,
-    mut on_progress: impl FnMut(Progress) -> bool,
-) -> Result<Option<Arc<Inventory>>, String> {
-    let paths: Vec<String> = files.iter().map(relative_path).collect();
-    let folder = paths
-        .first()
-        .and_then(|p| classify::top_folder(p))
-        .unwrap_or("folder")
-        .to_owned();
-    let root = Some(format!("{folder}/"));
-    let mut builder = InventoryBuilder::new(folder.clone(), root);
-    builder.read_metrics(limits.read_metrics);
-    let mut read_total = 0u64;
-    let total = files.len();
-    let mut slice_started = now_ms();
-    for (index, (file, path)) in files.iter().zip(&paths).enumerate() {
-        let size = file.size() as u64;
-        let modified = Some(Modified::exact(
-            (file.last_modified() / 1000.0) as i64,
-            TimeSource::FileSystem,
-        ));
-        let parse = classify::is_read(path) && !classify::is_os_junk(path);
-        if !parse {
-            builder.add_file(path, size, modified, Content::Verified);
-        } else if size > limits.max_entry_bytes || read_total + size > limits.max_total_bytes {
-            let failed = Content::skipped("entry_too_large", "above the size limits; not read");
-            builder.add_file(path, size, modified, failed);
-        } else {
-            match read_file(file).await {
-                Ok(bytes) => {
-                    read_total += bytes.len() as u64;
-                    builder.add_file(path, size, modified, Content::Bytes(&bytes));
-                }
-                Err(error) => {
-                    let failed =
-                        Content::error("unreadable_entry", format!("could not read: {error}"));
-                    builder.add_file(path, size, modified, failed);
+        let field = |name: &str| Reflect::get(&reply, &JsValue::from_str(name)).unwrap_or_default();
+        match field("kind").as_string().as_deref() {
+            Some("progress") => {
+                let progress = Progress {
+                    label: field("label").as_string().unwrap_or_default(),
+                    done: field("done").as_f64().unwrap_or(0.0) as usize,
+                    total: field("total").as_f64().unwrap_or(0.0) as usize,
+                };
+                if !on_progress(progress) {
+                    worker.end();
+                    return Ok(None);
                 }
             }
+            Some("done") => {
+                let memory = field("memory").as_f64().unwrap_or(f64::INFINITY);
+                if memory < KEEP_WORKER_BELOW_BYTES {
+                    worker.keep();
+                } else {
+                    worker.end();
+                }
+                let parts: Array = field("parts").unchecked_into();
+                return assemble(&parts, &mut on_progress)
+                    .await
+                    .map(|inventory| inventory.map(Arc::new));
+            }
+            Some("error") => {
+                worker.keep();
+                return Err(field("message")
+                    .as_string()
+                    .unwrap_or_else(|| "the reader failed".into()));
+            }
+            // The worker could not start or died (a script error, or out of
+            // memory); it is not kept.
+            _ => {
+                worker.end();
+                let message = field("message").as_string().unwrap_or_default();
+                return Err(format!("the reader failed: {message}"));
+            }
         }
-        if now_ms() - slice_started > SLICE_MS {
-            if !on_progress(Progress {
-                label: format!("Reading {folder}/"),
+    }
+}
+
+/// The message that starts `job`.
+fn job_message(job: Job, read_metrics: bool) -> Result<Object, String> {
+    let message = Object::new();
+    let set = |key: &str, value: JsValue| {
+        Reflect::set(&message, &JsValue::from_str(key), &value)
+            .map(|_| ())
+            .map_err(|e| js_error(&e))
+    };
+    set("read_metrics", JsValue::from_bool(read_metrics))?;
+    match job {
+        Job::ZipFile(file) => {
+            set("job", "zip".into())?;
+            set("file", file.into())?;
+        }
+        Job::Url { url, name } => {
+            set("job", "url".into())?;
+            set("url", url.into())?;
+            set("name", name.into())?;
+        }
+        Job::Folder(files) => {
+            // Paths come from `webkitRelativePath`, which starts with the
+            // picked folder's name.
+            let paths: Array = files
+                .iter()
+                .map(|f| JsValue::from(relative_path(f)))
+                .collect();
+            let files: Array = files.into_iter().map(JsValue::from).collect();
+            set("job", "folder".into())?;
+            set("files", files.into())?;
+            set("paths", paths.into())?;
+        }
+    }
+    Ok(message)
+}
+
+/// Reads the parts of an inventory back, a slice of time at a time. Stops
+/// (with `Ok(None)`) when `on_progress` says the load is no longer wanted.
+async fn assemble(
+    parts: &Array,
+    on_progress: &mut impl FnMut(Progress) -> bool,
+) -> Result<Option<Inventory>, String> {
+    let mut assembler = Assembler::new();
+    let total = parts.length() as usize;
+    let mut started = now_ms();
+    for (index, part) in parts.iter().enumerate() {
+        let part: Uint8Array = part.unchecked_into();
+        assembler.push(&part.to_vec())?;
+        if now_ms() - started > SLICE_MS {
+            let progress = Progress {
+                label: "Receiving the inventory".into(),
                 done: index + 1,
                 total,
-            }) {
+            };
+            if !on_progress(progress) {
                 return Ok(None);
             }
             yield_to_browser().await;
-            slice_started = now_ms();
+            started = now_ms();
         }
     }
-    on_progress(Progress {
-        label: format!("Reading {folder}/"),
-        done: total,
-        total,
-    });
-    let finishing = builder.finishing();
-    yield_to_browser().await;
-    finish_in_steps(&folder, finishing, total, on_progress).await
+    assembler.finish().map(Some)
 }
 
 fn relative_path(file: &web_sys::File) -> String {
-    let relative = js_sys::Reflect::get(file, &"webkitRelativePath".into())
+    let relative = Reflect::get(file, &"webkitRelativePath".into())
         .ok()
         .and_then(|v| v.as_string())
         .unwrap_or_default();
@@ -359,19 +185,112 @@ fn relative_path(file: &web_sys::File) -> String {
     }
 }
 
-async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
-    let buffer = JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|e| js_error(&e))?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+/// A started reader worker and the replies it posts.
+struct Reader {
+    worker: web_sys::Worker,
+    replies: mpsc::UnboundedReceiver<JsValue>,
+    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+thread_local! {
+    /// The reader's compiled module, compiled once and handed to every
+    /// worker: a new worker then starts in milliseconds, and runs code the
+    /// browser has already optimised.
+    static MODULE: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
+    /// A worker whose job is done, kept for the next load.
+    static IDLE: RefCell<Option<Reader>> = const { RefCell::new(None) };
+}
+
+impl Reader {
+    /// The idle worker, or a new one once it has started.
+    async fn start() -> Result<Reader, String> {
+        if let Some(idle) = IDLE.with(|idle| idle.borrow_mut().take()) {
+            return Ok(idle);
+        }
+        let module = JsFuture::from(compiled_module())
+            .await
+            .map_err(|e| format!("could not load the reader: {}", js_error(&e)))?;
+        let options = web_sys::WorkerOptions::new();
+        options.set_type(web_sys::WorkerType::Module);
+        let worker = web_sys::Worker::new_with_options(READER_SCRIPT, &options)
+            .map_err(|e| format!("could not start the reader: {}", js_error(&e)))?;
+        let (sender, replies) = mpsc::unbounded();
+        let on_message = {
+            let sender = sender.clone();
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+                let _ = sender.unbounded_send(event.data());
+            })
+        };
+        // A script that fails to load or a worker that dies is an `error`
+        // event on the worker, not a message.
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+            let text = Reflect::get(&event, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_else(|| "the worker stopped".into());
+            let reply = Object::new();
+            let _ = Reflect::set(&reply, &"kind".into(), &"failed".into());
+            let _ = Reflect::set(&reply, &"message".into(), &text.into());
+            let _ = sender.unbounded_send(reply.into());
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        let mut reader = Reader {
+            worker,
+            replies,
+            _on_message: on_message,
+            _on_error: on_error,
+        };
+        reader
+            .worker
+            .post_message(&module)
+            .map_err(|e| format!("could not start the reader: {}", js_error(&e)))?;
+        let ready = reader.replies.next().await.unwrap_or_default();
+        let kind = Reflect::get(&ready, &"kind".into()).unwrap_or_default();
+        if kind.as_string().as_deref() != Some("ready") {
+            let message = Reflect::get(&ready, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_default();
+            reader.end();
+            return Err(format!("could not start the reader: {message}"));
+        }
+        Ok(reader)
+    }
+
+    /// Keeps this worker for the next load (one is kept; a second is ended).
+    fn keep(self) {
+        let previous = IDLE.with(|idle| idle.borrow_mut().replace(self));
+        if let Some(previous) = previous {
+            previous.end();
+        }
+    }
+
+    fn end(self) {
+        self.worker.terminate();
+    }
+}
+
+/// The reader's module, fetched and compiled on first use.
+fn compiled_module() -> js_sys::Promise {
+    MODULE.with(|module| {
+        module
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                let window = web_sys::window().expect("the page has a window");
+                let response = window.fetch_with_str(READER_MODULE);
+                js_sys::WebAssembly::compile_streaming(&response)
+            })
+            .clone()
+    })
 }
 
 /// Lets the browser paint and handle input before the next slice of work.
 ///
-/// A message posted to a channel queues a task at once. `setTimeout(0)`,
-/// used before, is clamped to 4 ms once timers nest five deep, which every
-/// long load does: with 12 ms slices a fifth of the time went to waiting.
-async fn yield_to_browser() {
+/// A message posted to a channel queues a task at once. `setTimeout(0)` is
+/// clamped to 4 ms once timers nest five deep.
+pub async fn yield_to_browser() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         YIELDS.with(|yields| {
             let mut yields = yields.borrow_mut();
@@ -395,7 +314,7 @@ async fn yield_to_browser() {
     let _ = JsFuture::from(promise).await;
 }
 
-/// The channel [`yield_to_browser`] posts to, and the loads waiting on it in
+/// The channel [`yield_to_browser`] posts to, and the tasks waiting on it in
 /// the order they posted (messages arrive in that order).
 struct Yields {
     channel: web_sys::MessageChannel,
@@ -435,7 +354,7 @@ pub fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
-fn js_error(value: &wasm_bindgen::JsValue) -> String {
+fn js_error(value: &JsValue) -> String {
     value
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))

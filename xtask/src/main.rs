@@ -15,6 +15,9 @@ use anyhow::{Context, Result, bail};
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const WEB_BIN: &str = "chimera-web";
 const BUNDLE_NAME: &str = "chimera_web";
+/// The page's reader, a Web Worker built from its own crate.
+const READER_BIN: &str = "chimera-reader";
+const READER_NAME: &str = "chimera_reader";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,49 +29,25 @@ fn main() -> Result<()> {
 
 fn dist(dev: bool) -> Result<()> {
     let root = workspace_root();
-    let target_dir =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let profile = if dev { "dev" } else { "web-release" };
-    let profile_dir = if dev { "debug" } else { "web-release" };
-
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(&root)
-        .args([
-            "build",
-            "-p",
-            WEB_BIN,
-            "--target",
-            WASM_TARGET,
-            "--profile",
-            profile,
-        ])
-        .status()
-        .context("running cargo build for the page")?;
-    if !status.success() {
-        bail!("building the page failed");
-    }
-    let wasm = target_dir
-        .join(WASM_TARGET)
-        .join(profile_dir)
-        .join(format!("{WEB_BIN}.wasm"));
-
     let dist = root.join("dist");
     if dist.exists() {
         fs::remove_dir_all(&dist).with_context(|| format!("clearing {}", dist.display()))?;
     }
     fs::create_dir_all(&dist)?;
 
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
-        .out_name(BUNDLE_NAME)
-        .web(true)?
-        .debug(dev)
-        .generate(&dist)
-        .context("generating the JavaScript bindings")?;
-
+    // The page, optimised for size; the reader, for speed.
+    let (page_profile, reader_profile) = if dev {
+        ("dev", "dev")
+    } else {
+        ("web-release", "web-reader")
+    };
+    let page = build_wasm(&root, WEB_BIN, page_profile)?;
+    bindgen(&page, BUNDLE_NAME, &dist, dev)?;
+    let reader = build_wasm(&root, READER_BIN, reader_profile)?;
+    bindgen(&reader, READER_NAME, &dist, dev)?;
     if !dev {
-        optimise_wasm(&root, &dist.join(format!("{BUNDLE_NAME}_bg.wasm")))?;
+        optimise_wasm(&root, &dist.join(format!("{BUNDLE_NAME}_bg.wasm")), "-Oz")?;
+        optimise_wasm(&root, &dist.join(format!("{READER_NAME}_bg.wasm")), "-O3")?;
     }
 
     let template = fs::read_to_string(root.join("index.html")).context("reading index.html")?;
@@ -80,17 +59,74 @@ fn dist(dev: bool) -> Result<()> {
             "import init from '/{BUNDLE_NAME}.js';\ninit({{ module_or_path: '/{BUNDLE_NAME}_bg.wasm' }});\n"
         ),
     )?;
+    // The reader's start-up script: the page posts it the compiled module
+    // first, and the job once it has answered "ready".
+    fs::write(
+        dist.join("reader.js"),
+        format!(
+            "import init from '/{READER_NAME}.js';\n\
+             self.onmessage = async (event) => {{\n\
+             \x20 self.onmessage = null;\n\
+             \x20 try {{\n\
+             \x20   await init({{ module_or_path: event.data }});\n\
+             \x20   self.postMessage({{ kind: 'ready' }});\n\
+             \x20 }} catch (error) {{\n\
+             \x20   self.postMessage({{ kind: 'failed', message: String(error) }});\n\
+             \x20 }}\n\
+             }};\n"
+        ),
+    )?;
 
     compress_tree(&dist)?;
     report_sizes(&dist)?;
     Ok(())
 }
 
+/// Compiles one binary of the workspace to WebAssembly; returns its path.
+fn build_wasm(root: &Path, bin: &str, profile: &str) -> Result<PathBuf> {
+    let target_dir =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "build",
+            "-p",
+            bin,
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            profile,
+        ])
+        .status()
+        .with_context(|| format!("running cargo build for {bin}"))?;
+    if !status.success() {
+        bail!("building {bin} failed");
+    }
+    let profile_dir = if profile == "dev" { "debug" } else { profile };
+    Ok(target_dir
+        .join(WASM_TARGET)
+        .join(profile_dir)
+        .join(format!("{bin}.wasm")))
+}
+
+/// Generates the JavaScript bindings of `wasm` into `dist` as `name.js` and
+/// `name_bg.wasm`.
+fn bindgen(wasm: &Path, name: &str, dist: &Path, dev: bool) -> Result<()> {
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(wasm)
+        .out_name(name)
+        .web(true)?
+        .debug(dev)
+        .generate(dist)
+        .with_context(|| format!("generating the JavaScript bindings of {name}"))
+}
+
 /// Shrinks the bundle with binaryen's `wasm-opt` from `tools/node_modules`
 /// (`npm ci` in `tools/`, which `scripts/setup.sh` runs), or the one named by
 /// `WASM_OPT`. Debian's own binaryen package is too old: its output fails
 /// to start in browsers, so it is never picked up from PATH.
-fn optimise_wasm(root: &Path, wasm: &Path) -> Result<()> {
+fn optimise_wasm(root: &Path, wasm: &Path, level: &str) -> Result<()> {
     let tool = std::env::var_os("WASM_OPT")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("tools/node_modules/.bin/wasm-opt"));
@@ -103,7 +139,7 @@ fn optimise_wasm(root: &Path, wasm: &Path) -> Result<()> {
     }
     let optimised = wasm.with_extension("opt.wasm");
     let status = Command::new(&tool)
-        .arg("-Oz")
+        .arg(level)
         .args([
             "--enable-bulk-memory",
             "--enable-nontrapping-float-to-int",
@@ -242,25 +278,34 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 fn report_sizes(dist: &Path) -> Result<()> {
-    let mut raw = 0;
-    let mut brotli = 0;
-    for name in [
+    let page = [
         format!("{BUNDLE_NAME}_bg.wasm"),
         format!("{BUNDLE_NAME}.js"),
         "index.html".into(),
         "boot.js".into(),
         "style.css".into(),
+        "favicon.svg".into(),
+    ];
+    let reader = [
+        format!("{READER_NAME}_bg.wasm"),
+        format!("{READER_NAME}.js"),
+        "reader.js".into(),
+    ];
+    for (what, names) in [
+        ("page bundle", &page[..]),
+        ("reader (loaded after the page)", &reader[..]),
     ] {
-        let path = dist.join(&name);
-        if let Ok(meta) = fs::metadata(&path) {
-            raw += meta.len();
-            brotli += fs::metadata(with_suffix(&path, "br")).map_or(meta.len(), |m| m.len());
+        let (mut raw, mut brotli) = (0, 0);
+        for name in names {
+            let path = dist.join(name);
+            if let Ok(meta) = fs::metadata(&path) {
+                raw += meta.len();
+                brotli += fs::metadata(with_suffix(&path, "br")).map_or(meta.len(), |m| m.len());
+            }
         }
+        println!("{what}: {raw} bytes raw, {brotli} bytes brotli");
     }
-    println!(
-        "page bundle: {raw} bytes raw, {brotli} bytes brotli, in {}",
-        dist.display()
-    );
+    println!("in {}", dist.display());
     Ok(())
 }
 

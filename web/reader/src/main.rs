@@ -1,0 +1,312 @@
+//! Chimera's reader: the page's Web Worker. It unzips and inventories what
+//! the user dropped or picked, with the same core the command line uses, on
+//! a thread of its own, so the page keeps painting and answering input
+//! however large the folder.
+//!
+//! The page starts it with the compiled module (`reader.js`), then sends one
+//! job at a time:
+//! - `{job: "zip", file, read_metrics}`: a zip file, read a window at a time;
+//! - `{job: "url", url, name, read_metrics}`: a zip fetched from the companion
+//!   (the bundled example);
+//! - `{job: "folder", files, paths, read_metrics}`: the files of a picked
+//!   folder, with their paths inside it.
+//!
+//! It answers `{kind: "progress", label, done, total}` a few times a second,
+//! then `{kind: "done", parts, memory}` (the inventory cut into JSON parts,
+//! see `chimera_shared::transfer`, and the worker's memory in bytes) or
+//! `{kind: "error", message}`. A job is stopped by terminating the worker.
+
+use chimera_shared::archive::{FIRST_TAIL_BYTES, Limits, WINDOW_BYTES, ZipScan};
+use chimera_shared::classify;
+use chimera_shared::inventory::{Content, Finishing, Inventory, InventoryBuilder};
+use chimera_shared::timestamp::{Modified, TimeSource};
+use chimera_shared::transfer;
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
+
+/// How often progress is posted to the page.
+const PROGRESS_EVERY_MS: f64 = 50.0;
+
+fn main() {
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        wasm_bindgen_futures::spawn_local(async move {
+            let reply = match run_job(&event.data()).await {
+                Ok(inventory) => done_message(inventory),
+                Err(message) => message_of("error", &[("message", JsValue::from_str(&message))])
+                    .map(|m| (m, Array::new())),
+            };
+            if let Ok((message, transfer)) = reply {
+                let _ = scope().post_message_with_transfer(&message, &transfer);
+            }
+        });
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+/// Reads what one job names into an inventory.
+async fn run_job(job: &JsValue) -> Result<Inventory, String> {
+    let field = |name: &str| Reflect::get(job, &JsValue::from_str(name)).unwrap_or_default();
+    let limits = Limits {
+        read_metrics: field("read_metrics").as_bool().unwrap_or(true),
+        ..Limits::default()
+    };
+    let mut progress = ProgressPost::default();
+    match field("job").as_string().as_deref() {
+        Some("zip") => {
+            let file: File = field("file")
+                .dyn_into()
+                .map_err(|_| "the job names no file".to_string())?;
+            read_zip_file(&file, limits, &mut progress)
+        }
+        Some("url") => {
+            let url = field("url").as_string().ok_or("the job names no URL")?;
+            let name = field("name").as_string().unwrap_or_else(|| url.clone());
+            let bytes = fetch(&url).await?;
+            let scan = ZipScan::open(&name, bytes, limits).map_err(|e| format!("{name}: {e}"))?;
+            Ok(run_scan(&name, scan, None, &mut progress))
+        }
+        Some("folder") => {
+            let files: Array = field("files").dyn_into().map_err(|_| "no files")?;
+            let paths: Array = field("paths").dyn_into().map_err(|_| "no paths")?;
+            let files: Vec<(File, String)> = files
+                .iter()
+                .zip(paths.iter())
+                .filter_map(|(file, path)| Some((file.dyn_into().ok()?, path.as_string()?)))
+                .collect();
+            Ok(read_folder(&files, limits, &mut progress))
+        }
+        other => Err(format!("unknown job {other:?}")),
+    }
+}
+
+/// Reads a zip file: its end first, for the central directory, then a
+/// window of entries at a time, so the worker holds a few megabytes of the
+/// file rather than all of it. A file that does not open that way (damaged,
+/// or not a zip) is read whole, to recover what can be and say what is
+/// wrong.
+fn read_zip_file(
+    file: &File,
+    limits: Limits,
+    progress: &mut ProgressPost,
+) -> Result<Inventory, String> {
+    let name = file.name();
+    let unreadable = |e: String| format!("{name}: could not read the file: {e}");
+    let len = file.size() as u64;
+    let mut tail = FIRST_TAIL_BYTES.min(len);
+    let scan = loop {
+        let bytes = read_slice(file, len - tail, len).map_err(unreadable)?;
+        if tail == len {
+            let scan = ZipScan::open(&name, bytes, limits).map_err(|e| format!("{name}: {e}"))?;
+            return Ok(run_scan(&name, scan, None, progress));
+        }
+        if let Some(scan) = ZipScan::open_windowed(&name, len, bytes, limits) {
+            break scan;
+        }
+        progress.post(&format!("Looking for the contents of {name}"), 0, 0);
+        tail = tail.saturating_mul(4).min(len);
+    };
+    Ok(run_scan(&name, scan, Some(file), progress))
+}
+
+/// Works through a scan, loading the windows of `file` it asks for when it
+/// is windowed.
+fn run_scan(
+    name: &str,
+    mut scan: ZipScan,
+    file: Option<&File>,
+    progress: &mut ProgressPost,
+) -> Inventory {
+    let total = scan.total_entries();
+    let label = format!("Reading {name}");
+    loop {
+        if let (Some(file), Some(range)) = (file, scan.wanted(WINDOW_BYTES)) {
+            match read_slice(file, range.start, range.end) {
+                Ok(bytes) => scan.provide(range.start, bytes),
+                // A window that cannot be read leaves its entries unloaded:
+                // `finishing` lists them as unreadable, and the rest stands.
+                Err(_) => break,
+            }
+        }
+        // A few entries at a time, so progress is posted on time even when
+        // a window holds thousands of small files.
+        let more = scan.step(64);
+        progress.post_if_due(&label, scan.done_entries(), total);
+        if !more {
+            break;
+        }
+    }
+    finish(name, scan.finishing(), total, progress)
+}
+
+/// The cross-file work, with progress: on a large folder it takes several
+/// hundred milliseconds.
+fn finish(
+    name: &str,
+    mut finishing: Finishing,
+    total: usize,
+    progress: &mut ProgressPost,
+) -> Inventory {
+    let label = format!("Working out the statistics of {name}");
+    progress.post(&label, total, total);
+    while !finishing.step() {
+        progress.post_if_due(&label, total, total);
+    }
+    finishing.inventory()
+}
+
+/// Reads the files of a picked folder.
+fn read_folder(files: &[(File, String)], limits: Limits, progress: &mut ProgressPost) -> Inventory {
+    let folder = files
+        .first()
+        .and_then(|(_, path)| classify::top_folder(path))
+        .unwrap_or("folder")
+        .to_owned();
+    let mut builder = InventoryBuilder::new(folder.clone(), Some(format!("{folder}/")));
+    builder.read_metrics(limits.read_metrics);
+    let label = format!("Reading {folder}/");
+    let mut read_total = 0u64;
+    for (index, (file, path)) in files.iter().enumerate() {
+        let size = file.size() as u64;
+        let modified = Some(Modified::exact(
+            (file.last_modified() / 1000.0) as i64,
+            TimeSource::FileSystem,
+        ));
+        if index >= limits.max_entries {
+            let skipped = Content::skipped("entry_limit", "past the entry limit; not read");
+            builder.add_file(path, size, modified, skipped);
+        } else if !classify::is_read(path) || classify::is_os_junk(path) {
+            builder.add_file(path, size, modified, Content::Verified);
+        } else if size > limits.max_entry_bytes || read_total + size > limits.max_total_bytes {
+            let skipped = Content::skipped("entry_too_large", "above the size limits; not read");
+            builder.add_file(path, size, modified, skipped);
+        } else {
+            match read_slice(file, 0, size) {
+                Ok(bytes) => {
+                    read_total += bytes.len() as u64;
+                    builder.add_file(path, size, modified, Content::Bytes(&bytes));
+                }
+                Err(error) => {
+                    let failed =
+                        Content::error("unreadable_entry", format!("could not read: {error}"));
+                    builder.add_file(path, size, modified, failed);
+                }
+            }
+        }
+        progress.post_if_due(&label, index + 1, files.len());
+    }
+    finish(&folder, builder.finishing(), files.len(), progress)
+}
+
+/// Bytes `start..end` of a file. A worker may read files synchronously,
+/// and since the page's thread is free, nothing waits on it but the job.
+fn read_slice(file: &web_sys::Blob, start: u64, end: u64) -> Result<Vec<u8>, String> {
+    let slice = file
+        .slice_with_f64_and_f64(start as f64, end as f64)
+        .map_err(|e| js_error(&e))?;
+    let buffer = FileReaderSync::new()
+        .and_then(|reader| reader.read_as_array_buffer(&slice))
+        .map_err(|e| js_error(&e))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// The bytes at `url`, fetched from the page's own server.
+async fn fetch(url: &str) -> Result<Vec<u8>, String> {
+    let failed = |e: JsValue| format!("could not fetch {url}: {}", js_error(&e));
+    let response: web_sys::Response = JsFuture::from(scope().fetch_with_str(url))
+        .await
+        .map_err(failed)?
+        .unchecked_into();
+    if !response.ok() {
+        return Err(format!("could not fetch {url}: HTTP {}", response.status()));
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(failed)?)
+        .await
+        .map_err(failed)?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// The finished inventory, in parts whose buffers move to the page rather
+/// than being copied.
+fn done_message(inventory: Inventory) -> Result<(Object, Array), String> {
+    let parts = Array::new();
+    let transfer = Array::new();
+    for part in transfer::into_parts(inventory) {
+        let bytes = Uint8Array::from(part.as_slice());
+        transfer.push(&bytes.buffer());
+        parts.push(&bytes);
+    }
+    let memory = wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length();
+    let message = message_of(
+        "done",
+        &[("parts", parts.into()), ("memory", JsValue::from(memory))],
+    )?;
+    Ok((message, transfer))
+}
+
+/// `{kind, ...fields}`.
+fn message_of(kind: &str, fields: &[(&str, JsValue)]) -> Result<Object, String> {
+    let message = Object::new();
+    let set = |key: &str, value: &JsValue| {
+        Reflect::set(&message, &JsValue::from_str(key), value).map_err(|e| js_error(&e))
+    };
+    set("kind", &JsValue::from_str(kind))?;
+    for (key, value) in fields {
+        set(key, value)?;
+    }
+    Ok(message)
+}
+
+/// Posts progress to the page, at most every [`PROGRESS_EVERY_MS`] unless
+/// asked to post now.
+#[derive(Default)]
+struct ProgressPost {
+    last_ms: f64,
+}
+
+impl ProgressPost {
+    fn post_if_due(&mut self, label: &str, done: usize, total: usize) {
+        if now_ms() - self.last_ms >= PROGRESS_EVERY_MS {
+            self.post(label, done, total);
+        }
+    }
+
+    fn post(&mut self, label: &str, done: usize, total: usize) {
+        self.last_ms = now_ms();
+        let message = message_of(
+            "progress",
+            &[
+                ("label", JsValue::from_str(label)),
+                ("done", JsValue::from(done as f64)),
+                ("total", JsValue::from(total as f64)),
+            ],
+        );
+        if let Ok(message) = message {
+            let _ = scope().post_message(&message);
+        }
+    }
+}
+
+fn now_ms() -> f64 {
+    scope().performance().map_or(0.0, |p| p.now())
+}
+
+fn js_error(value: &JsValue) -> String {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
