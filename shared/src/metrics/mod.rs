@@ -178,6 +178,7 @@ impl Location {
 
 /// One value and where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "PointFields")]
 pub struct Point {
     pub value: f64,
     pub file: String,
@@ -236,6 +237,7 @@ fn is_zero(value: &u64) -> bool {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "FailureNoteFields")]
 pub struct FailureNote {
     #[serde(flatten)]
     pub at: Location,
@@ -245,6 +247,7 @@ pub struct FailureNote {
 
 /// One metric of one file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SeriesFields")]
 pub struct Series {
     /// Columns, keys or labels the values were read from.
     pub sources: Vec<String>,
@@ -260,6 +263,106 @@ pub struct Series {
     pub min_at: Option<Location>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_at: Option<Location>,
+}
+
+// The three types above serialise a struct flattened into them. Read back
+// through `#[serde(flatten)]`, serde buffers every field of every object
+// first, which is slow and, in the page that reads inventories back, large
+// code; these plain mirrors of the same JSON are read instead.
+
+#[derive(Deserialize)]
+struct PointFields {
+    value: f64,
+    file: String,
+    #[serde(default)]
+    line: Option<u32>,
+    #[serde(default)]
+    column: Option<String>,
+    #[serde(default)]
+    json_path: Option<String>,
+}
+
+impl From<PointFields> for Point {
+    fn from(point: PointFields) -> Self {
+        Point {
+            value: point.value,
+            file: point.file,
+            at: Location {
+                line: point.line,
+                column: point.column,
+                json_path: point.json_path,
+            },
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct FailureNoteFields {
+    #[serde(default)]
+    line: Option<u32>,
+    #[serde(default)]
+    column: Option<String>,
+    #[serde(default)]
+    json_path: Option<String>,
+    cause: FailureCause,
+    detail: String,
+}
+
+impl From<FailureNoteFields> for FailureNote {
+    fn from(note: FailureNoteFields) -> Self {
+        FailureNote {
+            at: Location {
+                line: note.line,
+                column: note.column,
+                json_path: note.json_path,
+            },
+            cause: note.cause,
+            detail: note.detail,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SeriesFields {
+    sources: Vec<String>,
+    units: Vec<String>,
+    aggregate: bool,
+    n: u64,
+    mean: f64,
+    median: f64,
+    p95: f64,
+    min: f64,
+    max: f64,
+    std_dev: Option<f64>,
+    cv: Option<f64>,
+    small_sample: bool,
+    #[serde(default)]
+    min_at: Option<Location>,
+    #[serde(default)]
+    max_at: Option<Location>,
+}
+
+impl From<SeriesFields> for Series {
+    fn from(series: SeriesFields) -> Self {
+        Series {
+            sources: series.sources,
+            units: series.units,
+            aggregate: series.aggregate,
+            summary: Summary {
+                n: series.n,
+                mean: series.mean,
+                median: series.median,
+                p95: series.p95,
+                min: series.min,
+                max: series.max,
+                std_dev: series.std_dev,
+                cv: series.cv,
+                small_sample: series.small_sample,
+            },
+            min_at: series.min_at,
+            max_at: series.max_at,
+        }
+    }
 }
 
 /// Runs of one model with one set of settings, across files.

@@ -12,8 +12,9 @@
 //!   folder, with their paths inside it.
 //!
 //! It answers `{kind: "progress", label, done, total}` a few times a second,
-//! then `{kind: "done", parts, memory}` (the inventory cut into JSON parts,
-//! see `chimera_shared::transfer`, and the worker's memory in bytes) or
+//! then `{kind: "done", parts, memory, timings}` (the inventory cut into
+//! JSON parts, see `chimera_shared::transfer`, the worker's memory in bytes,
+//! and where the job's time went) or
 //! `{kind: "error", message}`. A job is stopped by terminating the worker.
 
 use chimera_shared::archive::{FIRST_TAIL_BYTES, Limits, WINDOW_BYTES, ZipScan};
@@ -30,9 +31,34 @@ use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 /// How often progress is posted to the page.
 const PROGRESS_EVERY_MS: f64 = 50.0;
 
+thread_local! {
+    /// Where the current job's time went, in milliseconds: reading the
+    /// file, handling entries, the cross-file work, and cutting the result
+    /// into parts. Sent with the result, for the benchmark.
+    static PHASES: std::cell::RefCell<Phases> = std::cell::RefCell::default();
+}
+
+#[derive(Default, Clone, Copy)]
+struct Phases {
+    read_ms: f64,
+    scan_ms: f64,
+    finish_ms: f64,
+    parts_ms: f64,
+}
+
+/// Runs `work`, adding its time to one of [`PHASES`].
+fn timed<T>(phase: fn(&mut Phases) -> &mut f64, work: impl FnOnce() -> T) -> T {
+    let started = now_ms();
+    let result = work();
+    let spent = now_ms() - started;
+    PHASES.with(|p| *phase(&mut p.borrow_mut()) += spent);
+    result
+}
+
 fn main() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         wasm_bindgen_futures::spawn_local(async move {
+            PHASES.with(|p| *p.borrow_mut() = Phases::default());
             let reply = match run_job(&event.data()).await {
                 Ok(inventory) => done_message(inventory),
                 Err(message) => message_of("error", &[("message", JsValue::from_str(&message))])
@@ -65,14 +91,14 @@ async fn run_job(job: &JsValue) -> Result<Inventory, String> {
             let file: File = field("file")
                 .dyn_into()
                 .map_err(|_| "the job names no file".to_string())?;
-            read_zip_file(&file, limits, &mut progress)
+            read_zip_file(&file, limits, &mut progress).await
         }
         Some("url") => {
             let url = field("url").as_string().ok_or("the job names no URL")?;
             let name = field("name").as_string().unwrap_or_else(|| url.clone());
             let bytes = fetch(&url).await?;
             let scan = ZipScan::open(&name, bytes, limits).map_err(|e| format!("{name}: {e}"))?;
-            Ok(run_scan(&name, scan, None, &mut progress))
+            Ok(run_scan(&name, scan, None, &mut progress).await)
         }
         Some("folder") => {
             let files: Array = field("files").dyn_into().map_err(|_| "no files")?;
@@ -93,7 +119,7 @@ async fn run_job(job: &JsValue) -> Result<Inventory, String> {
 /// file rather than all of it. A file that does not open that way (damaged,
 /// or not a zip) is read whole, to recover what can be and say what is
 /// wrong.
-fn read_zip_file(
+async fn read_zip_file(
     file: &File,
     limits: Limits,
     progress: &mut ProgressPost,
@@ -106,7 +132,7 @@ fn read_zip_file(
         let bytes = read_slice(file, len - tail, len).map_err(unreadable)?;
         if tail == len {
             let scan = ZipScan::open(&name, bytes, limits).map_err(|e| format!("{name}: {e}"))?;
-            return Ok(run_scan(&name, scan, None, progress));
+            return Ok(run_scan(&name, scan, None, progress).await);
         }
         if let Some(scan) = ZipScan::open_windowed(&name, len, bytes, limits) {
             break scan;
@@ -114,12 +140,13 @@ fn read_zip_file(
         progress.post(&format!("Looking for the contents of {name}"), 0, 0);
         tail = tail.saturating_mul(4).min(len);
     };
-    Ok(run_scan(&name, scan, Some(file), progress))
+    Ok(run_scan(&name, scan, Some(file), progress).await)
 }
 
 /// Works through a scan, loading the windows of `file` it asks for when it
-/// is windowed.
-fn run_scan(
+/// is windowed. The browser reads the next window while the scan works on
+/// this one, instead of the two taking turns.
+async fn run_scan(
     name: &str,
     mut scan: ZipScan,
     file: Option<&File>,
@@ -127,24 +154,50 @@ fn run_scan(
 ) -> Inventory {
     let total = scan.total_entries();
     let label = format!("Reading {name}");
+    let mut ahead: Option<(std::ops::Range<u64>, js_sys::Promise)> = None;
     loop {
         if let (Some(file), Some(range)) = (file, scan.wanted(WINDOW_BYTES)) {
-            match read_slice(file, range.start, range.end) {
+            let read = match ahead.take() {
+                Some((next, reading)) if next == range => read_started(reading).await,
+                _ => read_slice(file, range.start, range.end),
+            };
+            match read {
                 Ok(bytes) => scan.provide(range.start, bytes),
                 // A window that cannot be read leaves its entries unloaded:
                 // `finishing` lists them as unreadable, and the rest stands.
                 Err(_) => break,
             }
+            ahead = scan
+                .following(WINDOW_BYTES)
+                .and_then(|next| Some((next.clone(), start_read(file, next)?)));
         }
         // A few entries at a time, so progress is posted on time even when
         // a window holds thousands of small files.
-        let more = scan.step(64);
+        let more = timed(|p| &mut p.scan_ms, || scan.step(64));
         progress.post_if_due(&label, scan.done_entries(), total);
         if !more {
             break;
         }
     }
     finish(name, scan.finishing(), total, progress)
+}
+
+/// Starts reading bytes `range` of a file in the background.
+fn start_read(file: &File, range: std::ops::Range<u64>) -> Option<js_sys::Promise> {
+    file.slice_with_f64_and_f64(range.start as f64, range.end as f64)
+        .ok()
+        .map(|slice| slice.array_buffer())
+}
+
+/// The bytes of a read [`start_read`] began.
+async fn read_started(reading: js_sys::Promise) -> Result<Vec<u8>, String> {
+    let started = now_ms();
+    let read = JsFuture::from(reading).await;
+    let bytes = read
+        .map(|buffer| Uint8Array::new(&buffer).to_vec())
+        .map_err(|e| js_error(&e));
+    PHASES.with(|p| p.borrow_mut().read_ms += now_ms() - started);
+    bytes
 }
 
 /// The cross-file work, with progress: on a large folder it takes several
@@ -157,10 +210,15 @@ fn finish(
 ) -> Inventory {
     let label = format!("Working out the statistics of {name}");
     progress.post(&label, total, total);
-    while !finishing.step() {
-        progress.post_if_due(&label, total, total);
-    }
-    finishing.inventory()
+    timed(
+        |p| &mut p.finish_ms,
+        || {
+            while !finishing.step() {
+                progress.post_if_due(&label, total, total);
+            }
+            finishing.inventory()
+        },
+    )
 }
 
 /// Reads the files of a picked folder.
@@ -209,6 +267,10 @@ fn read_folder(files: &[(File, String)], limits: Limits, progress: &mut Progress
 /// Bytes `start..end` of a file. A worker may read files synchronously,
 /// and since the page's thread is free, nothing waits on it but the job.
 fn read_slice(file: &web_sys::Blob, start: u64, end: u64) -> Result<Vec<u8>, String> {
+    timed(|p| &mut p.read_ms, || read_slice_now(file, start, end))
+}
+
+fn read_slice_now(file: &web_sys::Blob, start: u64, end: u64) -> Result<Vec<u8>, String> {
     let slice = file
         .slice_with_f64_and_f64(start as f64, end as f64)
         .map_err(|e| js_error(&e))?;
@@ -239,7 +301,7 @@ async fn fetch(url: &str) -> Result<Vec<u8>, String> {
 fn done_message(inventory: Inventory) -> Result<(Object, Array), String> {
     let parts = Array::new();
     let transfer = Array::new();
-    for part in transfer::into_parts(inventory) {
+    for part in timed(|p| &mut p.parts_ms, || transfer::into_parts(inventory)) {
         let bytes = Uint8Array::from(part.as_slice());
         transfer.push(&bytes.buffer());
         parts.push(&bytes);
@@ -249,9 +311,23 @@ fn done_message(inventory: Inventory) -> Result<(Object, Array), String> {
         .buffer()
         .unchecked_into::<js_sys::ArrayBuffer>()
         .byte_length();
+    let phases = PHASES.with(|p| *p.borrow());
+    let timings = message_of(
+        "timings",
+        &[
+            ("read_ms", phases.read_ms.into()),
+            ("scan_ms", phases.scan_ms.into()),
+            ("finish_ms", phases.finish_ms.into()),
+            ("parts_ms", phases.parts_ms.into()),
+        ],
+    )?;
     let message = message_of(
         "done",
-        &[("parts", parts.into()), ("memory", JsValue::from(memory))],
+        &[
+            ("parts", parts.into()),
+            ("memory", JsValue::from(memory)),
+            ("timings", timings.into()),
+        ],
     )?;
     Ok((message, transfer))
 }
