@@ -29,6 +29,9 @@ TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 CHIMERA = os.environ.get("CHIMERA_BIN", os.path.join(TARGET, "release", "chimera"))
 # What the page loads: index.html and everything it pulls in.
 BUNDLE = ["index.html", "boot.js", "chimera_web.js", "chimera_web_bg.wasm", "style.css", "favicon.svg"]
+# The reader worker the page starts once it is up: fetched after the page,
+# in the background, and needed only when a folder is read.
+READER = ["reader.js", "chimera_reader.js", "chimera_reader_bg.wasm"]
 
 
 # Runs a command and prints its wall time and peak RSS. It runs in a small
@@ -64,10 +67,10 @@ def repeat(argv, runs):
             "runs": runs}
 
 
-def bundle_sizes():
+def bundle_sizes(names=BUNDLE):
     dist = os.path.join(ROOT, "dist")
     files = {}
-    for name in BUNDLE:
+    for name in names:
         raw = os.path.getsize(os.path.join(dist, name))
         br = os.path.join(dist, name + ".br")
         files[name] = {"raw": raw, "brotli": os.path.getsize(br) if os.path.exists(br) else None}
@@ -111,6 +114,7 @@ def main():
                              check=True, stdout=subprocess.PIPE, env={**os.environ, "CHIMERA_BIN": CHIMERA})
     result["browser"] = json.loads(browser.stdout)
     result["bundle"] = bundle_sizes()
+    result["reader_bundle"] = bundle_sizes(READER)
     result["zip"].update(same_counts(args.zip))
     result["loadavg_end"] = os.getloadavg()
     json.dump(result, sys.stdout, indent=2)

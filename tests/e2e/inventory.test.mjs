@@ -4,6 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { startCompanion, launchBrowser, openPage, exampleZip, fixture, cliInventoryJson } from './support.mjs';
 
 let companion;
@@ -139,6 +142,43 @@ test('a picked folder is inventoried like its zip', async () => {
   assert.equal(await text(page, 'total-files'), '3');
   assert.match(await page.locator('[data-testid=dir-csv_data] [data-testid=state]').innerText(), /present/);
   await fs.rm(dir, { recursive: true });
+});
+
+// A zip large enough that reading it takes the page a while: 3,000 sweep
+// CSVs of 200 runs each.
+const LARGE_ZIP = `
+import random, sys, zipfile
+random.seed(7)
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    for i in range(3000):
+        rows = ["model,num_gpu,ttft_ms,tokens_per_second"]
+        rows += [f"m{i % 5},{i % 40},{random.uniform(50, 900):.2f},{random.uniform(5, 90):.2f}" for _ in range(200)]
+        z.writestr(f"reports/sweep_{i:04}/runs.csv", "\\n".join(rows) + "\\n")
+`;
+
+test('a large zip is read in the reader worker, with progress, and a newer pick replaces it', async () => {
+  const large = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'chimera-large-')), 'large.zip');
+  execFileSync('python3', ['-c', LARGE_ZIP, large]);
+  const { page, errors } = await openPage(browser, companion.url);
+  await page.setInputFiles('[data-testid=zip-input]', large);
+  await page.waitForSelector('[data-testid=progress]');
+  // The reading happens in a Web Worker started from the reader's script,
+  // not on the page's own thread.
+  assert.ok(page.workers().some((w) => w.url().endsWith('/reader.js')), 'a reader worker is running');
+  // Picked while the first is still being read: the example wins, and the
+  // first load's result never replaces it.
+  await page.setInputFiles('[data-testid=zip-input]', exampleZip);
+  await page.waitForSelector('[data-testid=inventory]');
+  assert.equal(await text(page, 'total-files'), '107');
+  await page.waitForTimeout(1500);
+  assert.equal(await text(page, 'total-files'), '107');
+  // Read to the end, the large zip gives what the CLI gives.
+  await page.setInputFiles('[data-testid=zip-input]', large);
+  await page.waitForFunction(() => document.querySelector('[data-testid=total-files]')?.innerText === '3000', null, { timeout: 60_000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-json]')]);
+  assert.equal(await fs.readFile(await download.path(), 'utf8'), cliInventoryJson(large));
+  assert.deepEqual(errors, []);
+  await fs.rm(path.dirname(large), { recursive: true });
 });
 
 test('the page is usable at phone width', async () => {

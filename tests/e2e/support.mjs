@@ -69,7 +69,8 @@ export async function openPage(browser, url, options = {}) {
 
 /** The CLI's JSON for a path, as a string; `extraArgs` such as `--no-metrics`. */
 export function cliInventoryJson(file, extraArgs = []) {
-  return execFileSync(chimeraBin, ['inventory', '--json', ...extraArgs, file], { encoding: 'utf8' });
+  // A large folder's JSON runs to megabytes: more than the default buffer.
+  return execFileSync(chimeraBin, ['inventory', '--json', ...extraArgs, file], { encoding: 'utf8', maxBuffer: 1 << 30 });
 }
 
 export const standinBin = path.join(process.env.CARGO_TARGET_DIR ?? path.join(repoRoot, 'target'), 'debug', 'ollama-standin');
