@@ -27,7 +27,7 @@ const text = (page, id) => page.locator(`[data-testid=${id}]`).first().innerText
 async function openExample(options) {
   const opened = await openPage(browser, companion.url, options);
   await opened.page.setInputFiles('[data-testid=zip-input]', exampleZip);
-  await opened.page.waitForSelector('[data-testid=metrics]');
+  await opened.page.waitForSelector('[data-testid=metrics][data-drawn]');
   return opened;
 }
 
@@ -175,7 +175,7 @@ test('a folder without numbers says so and still lists its findings', async () =
   await fs.writeFile(`${dir}/bench/reports/plan.csv`, 'step,owner\n1,me\n');
   const { page, errors } = await openPage(browser, companion.url);
   await page.setInputFiles('[data-testid=folder-input]', `${dir}/bench`);
-  await page.waitForSelector('[data-testid=metrics]');
+  await page.waitForSelector('[data-testid=metrics][data-drawn]');
   assert.match(await text(page, 'no-metrics'), /No benchmark numbers were recognised/);
   assert.equal(await page.locator('[data-testid=metrics] svg.chart').count(), 0);
   assert.match(await page.locator('[data-testid=finding][data-kind=csv_without_metrics]').innerText(), /reports\/plan\.csv/);
@@ -186,7 +186,7 @@ test('a folder without numbers says so and still lists its findings', async () =
 test('a folder with a handful of runs draws without errors', async () => {
   const { page, errors } = await openPage(browser, companion.url);
   await page.setInputFiles('[data-testid=zip-input]', fixture('messy-reports.zip'));
-  await page.waitForSelector('[data-testid=metrics]');
+  await page.waitForSelector('[data-testid=metrics][data-drawn]');
   assert.equal(await text(page, 'metrics-runs'), '2');
   assert.deepEqual(errors, []);
 });
@@ -201,7 +201,7 @@ test('the metrics fit a phone screen without scrolling the page sideways', async
 test('console logs, a semicolon sheet and a model named by its path are read in the page as by the CLI', async () => {
   const { page, errors } = await openPage(browser, companion.url);
   await page.setInputFiles('[data-testid=zip-input]', fixture('tool-outputs.zip'));
-  await page.waitForSelector('[data-testid=metrics]');
+  await page.waitForSelector('[data-testid=metrics][data-drawn]');
   // Two runs of `ollama run --verbose` in a .log, two of a console .md, two
   // rows of the sheet, and the gemma3:1b JSON with the sweep its name names.
   assert.equal(await text(page, 'metrics-runs'), '9');
@@ -221,7 +221,7 @@ test('console logs, a semicolon sheet and a model named by its path are read in 
 test('a folder holding only summaries compares their figures and says so', async () => {
   const { page, errors } = await openPage(browser, companion.url);
   await page.setInputFiles('[data-testid=zip-input]', fixture('summaries-only.zip'));
-  await page.waitForSelector('[data-testid=metrics]');
+  await page.waitForSelector('[data-testid=metrics][data-drawn]');
   assert.match(await text(page, 'metrics-grouping'), /^No file holds single runs/);
   // llama-bench's generation rates; its prompt-processing rates are not throughput.
   assert.match(await text(page, 'best-throughput'), /qwen2 7B Q4_K_M num_gpu=99 backend=CUDA scenario=tg128, 134\.8 tok\/s/);

@@ -76,6 +76,7 @@ fn Workbench() -> impl IntoView {
             label: "Opening…".into(),
             done: 0,
             total: 0,
+            unit: "entries",
         }));
         let read_metrics = read_metrics.get_untracked();
         spawn_local(async move {
@@ -254,7 +255,8 @@ fn ProgressBar(progress: Progress) -> impl IntoView {
     view! {
         <div class="progress" data-testid="progress">
             <div class="progress-label">
-                {progress.label.clone()} " — " {progress.done} " of " {progress.total} " entries"
+                {progress.label.clone()}
+                {(progress.total > 0).then(|| format!(" — {} of {} {}", progress.done, progress.total, progress.unit))}
             </div>
             <progress max="100" value=format!("{percent:.0}")></progress>
         </div>

@@ -39,6 +39,8 @@ pub struct Progress {
     pub label: String,
     pub done: usize,
     pub total: usize,
+    /// What `done` and `total` count.
+    pub unit: &'static str,
 }
 
 /// What a load reads.
@@ -75,6 +77,7 @@ pub async fn read(
                     label: field("label").as_string().unwrap_or_default(),
                     done: field("done").as_f64().unwrap_or(0.0) as usize,
                     total: field("total").as_f64().unwrap_or(0.0) as usize,
+                    unit: "entries",
                 };
                 if !on_progress(progress) {
                     worker.end();
@@ -162,6 +165,7 @@ async fn assemble(
                 label: "Receiving the inventory".into(),
                 done: index + 1,
                 total,
+                unit: "parts",
             };
             if !on_progress(progress) {
                 return Ok(None);
@@ -208,9 +212,14 @@ impl Reader {
         if let Some(idle) = IDLE.with(|idle| idle.borrow_mut().take()) {
             return Ok(idle);
         }
-        let module = JsFuture::from(compiled_module())
-            .await
-            .map_err(|e| format!("could not load the reader: {}", js_error(&e)))?;
+        let module = match JsFuture::from(compiled_module()).await {
+            Ok(module) => module,
+            Err(e) => {
+                // Fetched and compiled again next time: the failure may pass.
+                MODULE.with(|module| module.borrow_mut().take());
+                return Err(format!("could not load the reader: {}", js_error(&e)));
+            }
+        };
         let options = web_sys::WorkerOptions::new();
         options.set_type(web_sys::WorkerType::Module);
         let worker = web_sys::Worker::new_with_options(READER_SCRIPT, &options)

@@ -58,13 +58,15 @@ const MAX_LABEL: usize = 70;
 const CHART_WIDTH: f64 = 520.0;
 
 /// The metrics section, built into its own container once the rest of the
-/// inventory is on screen. Built in tasks of its own so a large folder's
-/// inventory paints before the charts are drawn, in three parts, each in a
-/// task of its own (in one they held the page for more than 100 ms on a
-/// 20,000-file folder), into a section that is attached only once whole. Mounted apart rather than as a child view because the
-/// page then carries no code to update this large tree in place, which it
-/// never needs: a new folder replaces it whole. That code was a third of
-/// the section's share of the bundle.
+/// inventory is on screen, in four parts (the overview, the distributions,
+/// the grids, the tables), each in a task of its own. On a 20,000-file
+/// folder the section runs to thousands of elements: built or attached at
+/// once, building it and then laying it out each held the page for more
+/// than 100 ms. Each part is laid out as it arrives; the section is marked
+/// `data-drawn` once all four are in. Mounted apart rather than as a child
+/// view because the page then carries no code to update this large tree in
+/// place, which it never needs: a new folder replaces it whole. That code
+/// was a third of the section's share of the bundle.
 #[component]
 pub fn MetricsView(inventory: Arc<Inventory>) -> impl IntoView {
     let container = NodeRef::<leptos::html::Div>::new();
@@ -77,7 +79,7 @@ pub fn MetricsView(inventory: Arc<Inventory>) -> impl IntoView {
         section.set_class_name("metrics-view");
         let _ = section.set_attribute("data-testid", "metrics");
         let legend = Arc::new(Legend::of(&inventory));
-        let parts: [DrawPart; 3] = [
+        let parts: [DrawPart; 4] = [
             {
                 let (inventory, legend) = (inventory.clone(), legend.clone());
                 Box::new(move |parent| {
@@ -86,9 +88,22 @@ pub fn MetricsView(inventory: Arc<Inventory>) -> impl IntoView {
                 })
             },
             {
+                let (inventory, legend) = (inventory.clone(), legend.clone());
+                Box::new(move |parent| {
+                    let part = move || {
+                        let has_values = inventory.metrics.totals.files_with_metrics > 0;
+                        has_values.then(|| view! { <DistributionChart inventory legend/> })
+                    };
+                    Box::new(leptos::mount::mount_to(parent, part))
+                })
+            },
+            {
                 let inventory = inventory.clone();
                 Box::new(move |parent| {
-                    let part = move || MetricsSpread(MetricsSpreadProps { inventory, legend });
+                    let part = move || {
+                        let has_values = inventory.metrics.totals.files_with_metrics > 0;
+                        has_values.then(|| view! { <GridCharts inventory legend/> })
+                    };
                     Box::new(leptos::mount::mount_to(parent, part))
                 })
             },
@@ -97,9 +112,10 @@ pub fn MetricsView(inventory: Arc<Inventory>) -> impl IntoView {
                 Box::new(leptos::mount::mount_to(parent, part))
             }),
         ];
+        let _ = div.append_child(&section);
         let last = parts.len() - 1;
         for (index, part) in parts.into_iter().enumerate() {
-            let (section, div) = (section.clone(), div.clone());
+            let section = section.clone();
             set_timeout(
                 move || {
                     // A newer folder may have replaced this one meanwhile.
@@ -109,7 +125,7 @@ pub fn MetricsView(inventory: Arc<Inventory>) -> impl IntoView {
                     let handle = part(section.clone().unchecked_into());
                     mounted.update_value(|handles| handles.push(handle));
                     if index == last {
-                        let _ = div.append_child(&section);
+                        let _ = section.set_attribute("data-drawn", "");
                     }
                 },
                 std::time::Duration::ZERO,
@@ -163,18 +179,6 @@ fn MetricsOverview(inventory: Arc<Inventory>, legend: Arc<Legend>) -> impl IntoV
         {empty}
         {numbers}
     }
-}
-
-/// The distributions and the num_gpu x num_ctx grids: drawn second.
-#[component]
-fn MetricsSpread(inventory: Arc<Inventory>, legend: Arc<Legend>) -> impl IntoView {
-    let has_values = inventory.metrics.totals.files_with_metrics > 0;
-    has_values.then(|| {
-        view! {
-            <DistributionChart inventory=inventory.clone() legend=legend.clone()/>
-            <GridCharts inventory legend/>
-        }
-    })
 }
 
 /// The findings, the per-file values and the environment: drawn last.
