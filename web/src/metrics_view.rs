@@ -58,12 +58,12 @@ const MAX_LABEL: usize = 70;
 const CHART_WIDTH: f64 = 520.0;
 
 /// The metrics section, built into its own container once the rest of the
-/// inventory is on screen, in four parts (the overview, the distributions,
-/// the grids, the tables), each in a task of its own. On a 20,000-file
+/// inventory is on screen, in five parts (the overview, the configurations,
+/// the distributions, the grids, the tables), each in a task of its own. On a 20,000-file
 /// folder the section runs to thousands of elements: built or attached at
 /// once, building it and then laying it out each held the page for more
 /// than 100 ms. Each part is laid out as it arrives; the section is marked
-/// `data-drawn` once all four are in. Mounted apart rather than as a child
+/// `data-drawn` once all five are in. Mounted apart rather than as a child
 /// view because the page then carries no code to update this large tree in
 /// place, which it never needs: a new folder replaces it whole. That code
 /// was a third of the section's share of the bundle.
@@ -79,11 +79,21 @@ pub fn MetricsView(inventory: Arc<Inventory>) -> impl IntoView {
         section.set_class_name("metrics-view");
         let _ = section.set_attribute("data-testid", "metrics");
         let legend = Arc::new(Legend::of(&inventory));
-        let parts: [DrawPart; 4] = [
+        let parts: [DrawPart; 5] = [
             {
                 let (inventory, legend) = (inventory.clone(), legend.clone());
                 Box::new(move |parent| {
                     let part = move || MetricsOverview(MetricsOverviewProps { inventory, legend });
+                    Box::new(leptos::mount::mount_to(parent, part))
+                })
+            },
+            {
+                let inventory = inventory.clone();
+                Box::new(move |parent| {
+                    let part = move || {
+                        let has_values = inventory.metrics.totals.files_with_metrics > 0;
+                        has_values.then(|| view! { <ConfigurationTable inventory/> })
+                    };
                     Box::new(leptos::mount::mount_to(parent, part))
                 })
             },
@@ -113,32 +123,44 @@ pub fn MetricsView(inventory: Arc<Inventory>) -> impl IntoView {
             }),
         ];
         let _ = div.append_child(&section);
-        let last = parts.len() - 1;
-        for (index, part) in parts.into_iter().enumerate() {
-            let section = section.clone();
-            set_timeout(
-                move || {
-                    // A newer folder may have replaced this one meanwhile.
-                    if mounted.is_disposed() {
-                        return;
-                    }
-                    let handle = part(section.clone().unchecked_into());
-                    mounted.update_value(|handles| handles.push(handle));
-                    if index == last {
-                        let _ = section.set_attribute("data-drawn", "");
-                    }
-                },
-                std::time::Duration::ZERO,
-            );
-        }
+        draw_after_next_frame(section.unchecked_into(), parts.into(), mounted);
     });
     view! { <div node_ref=container></div> }
+}
+
+/// Draws the next part into `section` once the browser has shown a frame,
+/// so each part is laid out and painted before the next is built: parts
+/// drawn back to back were laid out together, in one step as long as the
+/// whole section at once. Marks the section `data-drawn` after the last.
+fn draw_after_next_frame(
+    section: web_sys::HtmlElement,
+    mut parts: std::collections::VecDeque<DrawPart>,
+    mounted: StoredValue<Vec<Box<dyn std::any::Any>>, LocalStorage>,
+) {
+    request_animation_frame(move || {
+        set_timeout(
+            move || {
+                // A newer folder may have replaced this one meanwhile.
+                if mounted.is_disposed() {
+                    return;
+                }
+                let Some(part) = parts.pop_front() else {
+                    let _ = section.set_attribute("data-drawn", "");
+                    return;
+                };
+                let handle = part(section.clone());
+                mounted.update_value(|handles| handles.push(handle));
+                draw_after_next_frame(section, parts, mounted);
+            },
+            std::time::Duration::ZERO,
+        );
+    });
 }
 
 /// Mounts one part of the section into it; the handle unmounts it when dropped.
 type DrawPart = Box<dyn FnOnce(web_sys::HtmlElement) -> Box<dyn std::any::Any>>;
 
-/// The heading, the headline, the scatter and the configurations: drawn first.
+/// The heading, the headline and the scatter: drawn first.
 #[component]
 fn MetricsOverview(inventory: Arc<Inventory>, legend: Arc<Legend>) -> impl IntoView {
     let has_values = inventory.metrics.totals.files_with_metrics > 0;
@@ -171,7 +193,6 @@ fn MetricsOverview(inventory: Arc<Inventory>, legend: Arc<Legend>) -> impl IntoV
         view! {
             <Headline inventory=inventory.clone()/>
             <ThroughputVsTtft inventory=inventory.clone() legend/>
-            <ConfigurationTable inventory=inventory.clone()/>
         }
     });
     view! {
