@@ -363,7 +363,8 @@ pub fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
-fn js_error(value: &JsValue) -> String {
+/// The message of a JavaScript error, or the value itself when it is text.
+pub(crate) fn js_error(value: &JsValue) -> String {
     value
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))

@@ -3,6 +3,7 @@
 //! `AbortController` (aborting closes the connection, and the companion then
 //! closes its connection to the backend).
 
+use crate::load::js_error;
 use chimera_shared::llm::backends::BackendStatus;
 use chimera_shared::llm::{GenerateRequest, LineSplitter, StreamEvent};
 use js_sys::{Reflect, Uint8Array};
@@ -46,14 +47,14 @@ pub async fn fetch_backends() -> Result<Vec<BackendStatus>, String> {
     let window = web_sys::window().ok_or("no window")?;
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str("/api/backends"))
         .await
-        .map_err(|e| format!("the companion is not reachable: {}", js_text(&e)))?
+        .map_err(|e| format!("the companion is not reachable: {}", js_error(&e)))?
         .unchecked_into();
     if !response.ok() {
         return Err(format!("the companion answered HTTP {}", response.status()));
     }
-    let text = JsFuture::from(response.text().map_err(|e| js_text(&e))?)
+    let text = JsFuture::from(response.text().map_err(|e| js_error(&e))?)
         .await
-        .map_err(|e| js_text(&e))?;
+        .map_err(|e| js_error(&e))?;
     serde_json::from_str(&text.as_string().unwrap_or_default())
         .map_err(|e| format!("unexpected backend list: {e}"))
 }
@@ -90,10 +91,10 @@ async fn stream_inner(
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    let headers = web_sys::Headers::new().map_err(|e| js_text(&e))?;
+    let headers = web_sys::Headers::new().map_err(|e| js_error(&e))?;
     headers
         .set("content-type", "application/json")
-        .map_err(|e| js_text(&e))?;
+        .map_err(|e| js_error(&e))?;
     init.set_headers(&headers);
     let body = serde_json::to_string(request).map_err(|e| e.to_string())?;
     init.set_body(&JsValue::from_str(&body));
@@ -101,7 +102,7 @@ async fn stream_inner(
     let response: web_sys::Response =
         JsFuture::from(window.fetch_with_str_and_init("/api/generate", &init))
             .await
-            .map_err(|e| format!("the companion is not reachable: {}", js_text(&e)))?
+            .map_err(|e| format!("the companion is not reachable: {}", js_error(&e)))?
             .unchecked_into();
     if !response.ok() {
         let text = match response.text() {
@@ -124,7 +125,7 @@ async fn stream_inner(
     loop {
         let chunk = JsFuture::from(reader.read())
             .await
-            .map_err(|e| js_text(&e))?;
+            .map_err(|e| js_error(&e))?;
         let done = Reflect::get(&chunk, &"done".into())
             .ok()
             .and_then(|d| d.as_bool())
@@ -132,7 +133,7 @@ async fn stream_inner(
         if done {
             break;
         }
-        let value = Reflect::get(&chunk, &"value".into()).map_err(|e| js_text(&e))?;
+        let value = Reflect::get(&chunk, &"value".into()).map_err(|e| js_error(&e))?;
         let bytes = Uint8Array::new(&value).to_vec();
         for line in splitter.push(&bytes) {
             if line.is_empty() {
@@ -157,16 +158,16 @@ pub async fn request_json(
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     if let Some(body) = body {
-        let headers = web_sys::Headers::new().map_err(|e| js_text(&e))?;
+        let headers = web_sys::Headers::new().map_err(|e| js_error(&e))?;
         headers
             .set("content-type", "application/json")
-            .map_err(|e| js_text(&e))?;
+            .map_err(|e| js_error(&e))?;
         init.set_headers(&headers);
         init.set_body(&JsValue::from_str(&body));
     }
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await
-        .map_err(|e| format!("the companion is not reachable: {}", js_text(&e)))?
+        .map_err(|e| format!("the companion is not reachable: {}", js_error(&e)))?
         .unchecked_into();
     let text = match response.text() {
         Ok(promise) => JsFuture::from(promise)
@@ -186,12 +187,4 @@ pub fn error_text(status: u16, body: &str) -> String {
         .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
         .unwrap_or_else(|| body.trim().to_owned());
     format!("{message} (HTTP {status})")
-}
-
-fn js_text(value: &JsValue) -> String {
-    value
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| "unknown error".into())
 }
