@@ -3,13 +3,14 @@
 //! `AbortController` (aborting closes the connection, and the companion then
 //! closes its connection to the backend).
 
-use crate::load::js_error;
 use chimera_shared::llm::backends::BackendStatus;
 use chimera_shared::llm::{GenerateRequest, LineSplitter, StreamEvent};
 use js_sys::{Reflect, Uint8Array};
 use leptos::prelude::{LocalStorage, SetValue, StoredValue, WithValue, on_cleanup};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+use crate::load::js_error;
 
 /// The Stop button's hold on the generations in flight. Stopping also
 /// happens when the component that made the handle goes away, so leaving the
