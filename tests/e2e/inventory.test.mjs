@@ -163,8 +163,10 @@ test('a large zip is read in the reader worker, with progress, and a newer pick 
   await page.setInputFiles('[data-testid=zip-input]', large);
   await page.waitForSelector('[data-testid=progress]');
   // The reading happens in a Web Worker started from the reader's script,
-  // not on the page's own thread.
-  assert.ok(page.workers().some((w) => w.url().endsWith('/reader.js')), 'a reader worker is running');
+  // not on the page's own thread. The page may still be starting it.
+  const readerRunning = () => page.workers().some((w) => w.url().endsWith('/reader.js'));
+  for (let waited = 0; !readerRunning() && waited < 10_000; waited += 50) await page.waitForTimeout(50);
+  assert.ok(readerRunning(), 'a reader worker is running');
   // Picked while the first is still being read: the example wins, and the
   // first load's result never replaces it.
   await page.setInputFiles('[data-testid=zip-input]', exampleZip);

@@ -174,7 +174,10 @@ async fn assemble(
             started = now_ms();
         }
     }
-    assembler.finish().map(Some)
+    let inventory = assembler.finish()?;
+    // Drawn in a task of its own, not after the last slice of parts.
+    yield_to_browser().await;
+    Ok(Some(inventory))
 }
 
 fn relative_path(file: &web_sys::File) -> String {
