@@ -120,7 +120,7 @@ fn Workbench() -> impl IntoView {
                 if let Ok(Some(inventory)) = read
                     && generation.get_value() == first_load
                 {
-                    warm_up_drawing(inventory);
+                    warm_up_drawing(inventory).await;
                 }
                 if let Some(root) = document().document_element() {
                     let _ = root.set_attribute("data-warm", "");
@@ -233,16 +233,45 @@ fn example_job() -> Job {
     }
 }
 
-/// Draws an inventory into an element that is never attached, and drops it
-/// a moment later (after its deferred sections have drawn too).
-fn warm_up_drawing(inventory: Arc<Inventory>) {
+/// Draws an inventory into an element that is never attached, waits for
+/// its deferred parts (the file table, the metrics, a frame apart) to be
+/// drawn too, and drops it. Gives up waiting after about a second (a page
+/// in a background tab gets no frames).
+async fn warm_up_drawing(inventory: Arc<Inventory>) {
     let Ok(element) = document().create_element("div") else {
         return;
     };
-    let handle = leptos::mount::mount_to(element.unchecked_into(), move || {
+    let handle = leptos::mount::mount_to(element.clone().unchecked_into(), move || {
         view! { <InventorySummary inventory elapsed_ms=0.0/> }
     });
-    set_timeout(move || drop(handle), std::time::Duration::from_millis(500));
+    for _ in 0..50 {
+        let drawn = element
+            .query_selector("[data-drawn]")
+            .ok()
+            .flatten()
+            .is_some();
+        if drawn
+            && element
+                .query_selector("[data-testid=file-table]")
+                .ok()
+                .flatten()
+                .is_some()
+        {
+            break;
+        }
+        sleep_ms(20).await;
+    }
+    drop(handle);
+}
+
+/// Waits `ms` milliseconds without holding the page.
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 #[component]
