@@ -9,16 +9,20 @@
 //! - `{job: "url", url, name, read_metrics}`: a zip fetched from the companion
 //!   (the bundled example);
 //! - `{job: "folder", files, paths, read_metrics}`: the files of a picked
-//!   folder, with their paths inside it.
+//!   folder, with their paths inside it, under the same limits as the CLI's
+//!   walk of a folder.
 //!
 //! It answers `{kind: "progress", label, done, total}` a few times a second,
 //! then `{kind: "done", parts, memory, timings}` (the inventory cut into
 //! JSON parts, see `chimera_shared::transfer`, the worker's memory in bytes,
-//! and where the job's time went) or
-//! `{kind: "error", message}`. A job is stopped by terminating the worker.
+//! and where the job's time went) or `{kind: "error", message}`. A job is
+//! stopped by terminating the worker.
+
+use std::ops::Range;
 
 use chimera_shared::archive::{FIRST_TAIL_BYTES, Limits, WINDOW_BYTES, ZipScan};
 use chimera_shared::classify;
+use chimera_shared::folder::{self, FolderFile, FolderLimits};
 use chimera_shared::inventory::{Content, Finishing, Inventory, InventoryBuilder};
 use chimera_shared::timestamp::{Modified, TimeSource};
 use chimera_shared::transfer;
@@ -26,7 +30,7 @@ use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
+use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
 
 /// How often progress is posted to the page.
 const PROGRESS_EVERY_MS: f64 = 50.0;
@@ -108,7 +112,7 @@ async fn run_job(job: &JsValue) -> Result<Inventory, String> {
                 .zip(paths.iter())
                 .filter_map(|(file, path)| Some((file.dyn_into().ok()?, path.as_string()?)))
                 .collect();
-            Ok(read_folder(&files, limits, &mut progress))
+            Ok(read_folder(&files, limits, &mut progress).await)
         }
         other => Err(format!("unknown job {other:?}")),
     }
@@ -129,7 +133,9 @@ async fn read_zip_file(
     let len = file.size() as u64;
     let mut tail = FIRST_TAIL_BYTES.min(len);
     let scan = loop {
-        let bytes = read_slice(file, len - tail, len).map_err(unreadable)?;
+        let bytes = read_slice(file, len - tail..len)
+            .await
+            .map_err(unreadable)?;
         if tail == len {
             let scan = ZipScan::open(&name, bytes, limits).map_err(|e| format!("{name}: {e}"))?;
             return Ok(run_scan(&name, scan, None, progress).await);
@@ -154,12 +160,12 @@ async fn run_scan(
 ) -> Inventory {
     let total = scan.total_entries();
     let label = format!("Reading {name}");
-    let mut ahead: Option<(std::ops::Range<u64>, js_sys::Promise)> = None;
+    let mut ahead: Option<(Range<u64>, js_sys::Promise)> = None;
     loop {
         if let (Some(file), Some(range)) = (file, scan.wanted(WINDOW_BYTES)) {
             let read = match ahead.take() {
                 Some((next, reading)) if next == range => read_started(reading).await,
-                _ => read_slice(file, range.start, range.end),
+                _ => read_slice(file, range.clone()).await,
             };
             match read {
                 Ok(bytes) => scan.provide(range.start, bytes),
@@ -169,7 +175,7 @@ async fn run_scan(
             }
             ahead = scan
                 .following(WINDOW_BYTES)
-                .and_then(|next| Some((next.clone(), start_read(file, next)?)));
+                .and_then(|next| Some((next.clone(), start_read(file, next).ok()?)));
         }
         // A few entries at a time, so progress is posted on time even when
         // a window holds thousands of small files.
@@ -182,11 +188,12 @@ async fn run_scan(
     finish(name, scan.finishing(), total, progress)
 }
 
-/// Starts reading bytes `range` of a file in the background.
-fn start_read(file: &File, range: std::ops::Range<u64>) -> Option<js_sys::Promise> {
+/// Starts reading bytes `range` of a file; the browser reads it while the
+/// worker goes on.
+fn start_read(file: &File, range: Range<u64>) -> Result<js_sys::Promise, String> {
     file.slice_with_f64_and_f64(range.start as f64, range.end as f64)
-        .ok()
         .map(|slice| slice.array_buffer())
+        .map_err(|e| js_error(&e))
 }
 
 /// The bytes of a read [`start_read`] began.
@@ -198,6 +205,11 @@ async fn read_started(reading: js_sys::Promise) -> Result<Vec<u8>, String> {
         .map_err(|e| js_error(&e));
     PHASES.with(|p| p.borrow_mut().read_ms += now_ms() - started);
     bytes
+}
+
+/// Bytes `range` of a file.
+async fn read_slice(file: &File, range: Range<u64>) -> Result<Vec<u8>, String> {
+    read_started(start_read(file, range)?).await
 }
 
 /// The cross-file work, with progress: on a large folder it takes several
@@ -221,8 +233,13 @@ fn finish(
     )
 }
 
-/// Reads the files of a picked folder.
-fn read_folder(files: &[(File, String)], limits: Limits, progress: &mut ProgressPost) -> Inventory {
+/// Reads the files of a picked folder, under the same limits as the CLI's
+/// walk of a folder on disk.
+async fn read_folder(
+    files: &[(File, String)],
+    limits: Limits,
+    progress: &mut ProgressPost,
+) -> Inventory {
     let folder = files
         .first()
         .and_then(|(_, path)| classify::top_folder(path))
@@ -230,54 +247,27 @@ fn read_folder(files: &[(File, String)], limits: Limits, progress: &mut Progress
         .to_owned();
     let mut builder = InventoryBuilder::new(folder.clone(), Some(format!("{folder}/")));
     builder.read_metrics(limits.read_metrics);
+    let mut rules = FolderLimits::new(limits);
     let label = format!("Reading {folder}/");
-    let mut read_total = 0u64;
     for (index, (file, path)) in files.iter().enumerate() {
         let size = file.size() as u64;
         let modified = Some(Modified::exact(
             (file.last_modified() / 1000.0) as i64,
             TimeSource::FileSystem,
         ));
-        if index >= limits.max_entries {
-            let skipped = Content::skipped("entry_limit", "past the entry limit; not read");
-            builder.add_file(path, size, modified, skipped);
-        } else if !classify::is_read(path) || classify::is_os_junk(path) {
-            builder.add_file(path, size, modified, Content::Verified);
-        } else if size > limits.max_entry_bytes || read_total + size > limits.max_total_bytes {
-            let skipped = Content::skipped("entry_too_large", "above the size limits; not read");
-            builder.add_file(path, size, modified, skipped);
-        } else {
-            match read_slice(file, 0, size) {
+        match rules.next(path, size) {
+            FolderFile::Add(content) => builder.add_file(path, size, modified, content),
+            FolderFile::Read => match read_slice(file, 0..size).await {
                 Ok(bytes) => {
-                    read_total += bytes.len() as u64;
+                    rules.was_read(bytes.len() as u64);
                     builder.add_file(path, size, modified, Content::Bytes(&bytes));
                 }
-                Err(error) => {
-                    let failed =
-                        Content::error("unreadable_entry", format!("could not read: {error}"));
-                    builder.add_file(path, size, modified, failed);
-                }
-            }
+                Err(error) => builder.add_file(path, size, modified, folder::unreadable(error)),
+            },
         }
         progress.post_if_due(&label, index + 1, files.len());
     }
     finish(&folder, builder.finishing(), files.len(), progress)
-}
-
-/// Bytes `start..end` of a file. A worker may read files synchronously,
-/// and since the page's thread is free, nothing waits on it but the job.
-fn read_slice(file: &web_sys::Blob, start: u64, end: u64) -> Result<Vec<u8>, String> {
-    timed(|p| &mut p.read_ms, || read_slice_now(file, start, end))
-}
-
-fn read_slice_now(file: &web_sys::Blob, start: u64, end: u64) -> Result<Vec<u8>, String> {
-    let slice = file
-        .slice_with_f64_and_f64(start as f64, end as f64)
-        .map_err(|e| js_error(&e))?;
-    let buffer = FileReaderSync::new()
-        .and_then(|reader| reader.read_as_array_buffer(&slice))
-        .map_err(|e| js_error(&e))?;
-    Ok(Uint8Array::new(&buffer).to_vec())
 }
 
 /// The bytes at `url`, fetched from the page's own server.
