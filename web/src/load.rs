@@ -70,13 +70,12 @@ pub async fn read(
         let Some(reply) = worker.replies.next().await else {
             return Err("the reader stopped without an answer".into());
         };
-        let field = |name: &str| Reflect::get(&reply, &JsValue::from_str(name)).unwrap_or_default();
-        match field("kind").as_string().as_deref() {
+        match text_field(&reply, "kind").as_deref() {
             Some("progress") => {
                 let progress = Progress {
-                    label: field("label").as_string().unwrap_or_default(),
-                    done: field("done").as_f64().unwrap_or(0.0) as usize,
-                    total: field("total").as_f64().unwrap_or(0.0) as usize,
+                    label: text_field(&reply, "label").unwrap_or_default(),
+                    done: field(&reply, "done").as_f64().unwrap_or(0.0) as usize,
+                    total: field(&reply, "total").as_f64().unwrap_or(0.0) as usize,
                     unit: "entries",
                 };
                 if !on_progress(progress) {
@@ -85,28 +84,28 @@ pub async fn read(
                 }
             }
             Some("done") => {
-                let memory = field("memory").as_f64().unwrap_or(f64::INFINITY);
+                let memory = field(&reply, "memory").as_f64().unwrap_or(f64::INFINITY);
                 if memory < KEEP_WORKER_BELOW_BYTES {
                     worker.keep();
                 } else {
                     worker.end();
                 }
-                let parts: Array = field("parts").unchecked_into();
+                let parts: Array = field(&reply, "parts").unchecked_into();
                 return assemble(&parts, &mut on_progress)
                     .await
                     .map(|inventory| inventory.map(Arc::new));
             }
             Some("error") => {
                 worker.keep();
-                return Err(field("message")
-                    .as_string()
-                    .unwrap_or_else(|| "the reader failed".into()));
+                return Err(
+                    text_field(&reply, "message").unwrap_or_else(|| "the reader failed".into())
+                );
             }
             // The worker could not start or died (a script error, or out of
             // memory); it is not kept.
             _ => {
                 worker.end();
-                let message = field("message").as_string().unwrap_or_default();
+                let message = text_field(&reply, "message").unwrap_or_default();
                 return Err(format!("the reader failed: {message}"));
             }
         }
@@ -181,10 +180,7 @@ async fn assemble(
 }
 
 fn relative_path(file: &web_sys::File) -> String {
-    let relative = Reflect::get(file, &"webkitRelativePath".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_default();
+    let relative = text_field(file, "webkitRelativePath").unwrap_or_default();
     if relative.is_empty() {
         file.name()
     } else {
@@ -237,10 +233,7 @@ impl Reader {
         // A script that fails to load or a worker that dies is an `error`
         // event on the worker, not a message.
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
-            let text = Reflect::get(&event, &"message".into())
-                .ok()
-                .and_then(|m| m.as_string())
-                .unwrap_or_else(|| "the worker stopped".into());
+            let text = text_field(&event, "message").unwrap_or_else(|| "the worker stopped".into());
             let reply = Object::new();
             let _ = Reflect::set(&reply, &"kind".into(), &"failed".into());
             let _ = Reflect::set(&reply, &"message".into(), &text.into());
@@ -259,12 +252,8 @@ impl Reader {
             .post_message(&module)
             .map_err(|e| format!("could not start the reader: {}", js_error(&e)))?;
         let ready = reader.replies.next().await.unwrap_or_default();
-        let kind = Reflect::get(&ready, &"kind".into()).unwrap_or_default();
-        if kind.as_string().as_deref() != Some("ready") {
-            let message = Reflect::get(&ready, &"message".into())
-                .ok()
-                .and_then(|m| m.as_string())
-                .unwrap_or_default();
+        if text_field(&ready, "kind").as_deref() != Some("ready") {
+            let message = text_field(&ready, "message").unwrap_or_default();
             reader.end();
             return Err(format!("could not start the reader: {message}"));
         }
@@ -364,6 +353,16 @@ pub fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map_or(0.0, |p| p.now())
+}
+
+/// A property of a JavaScript object (undefined when there is none).
+fn field(object: &JsValue, name: &str) -> JsValue {
+    Reflect::get(object, &JsValue::from_str(name)).unwrap_or_default()
+}
+
+/// A property of a JavaScript object that holds text.
+fn text_field(object: &JsValue, name: &str) -> Option<String> {
+    field(object, name).as_string()
 }
 
 /// The message of a JavaScript error, or the value itself when it is text.

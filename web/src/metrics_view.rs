@@ -17,7 +17,7 @@
 //! [`svg_line`], [`mark`]) rather than a `view!` per call site: each distinct
 //! view is compiled into the bundle separately.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use chimera_shared::charts::{Marker, SHAPES, Scale, band, figure, jitter};
@@ -58,15 +58,15 @@ const MAX_LABEL: usize = 70;
 const CHART_WIDTH: f64 = 520.0;
 
 /// The metrics section, built into its own container once the rest of the
-/// inventory is on screen, in five parts (the overview, the configurations,
-/// the distributions, the grids, the tables), each in a task of its own. On a 20,000-file
-/// folder the section runs to thousands of elements: built or attached at
-/// once, building it and then laying it out each held the page for more
-/// than 100 ms. Each part is laid out as it arrives; the section is marked
-/// `data-drawn` once all five are in. Mounted apart rather than as a child
-/// view because the page then carries no code to update this large tree in
-/// place, which it never needs: a new folder replaces it whole. That code
-/// was a third of the section's share of the bundle.
+/// inventory is on screen, in parts (the overview, the configurations, the
+/// distributions, the grids, the tables), each in a task of its own. On a
+/// 20,000-file folder the section runs to thousands of elements: built or
+/// attached at once, building it and then laying it out each held the page
+/// for more than 100 ms. Each part is laid out as it arrives; the section
+/// is marked `data-drawn` once all are in. Mounted apart rather than as a
+/// child view because the page then carries no code to update this large
+/// tree in place, which it never needs: a new folder replaces it whole.
+/// That code was a third of the section's share of the bundle.
 #[component]
 pub fn MetricsView(inventory: Arc<Inventory>) -> impl IntoView {
     let container = NodeRef::<leptos::html::Div>::new();
@@ -79,51 +79,40 @@ pub fn MetricsView(inventory: Arc<Inventory>) -> impl IntoView {
         section.set_class_name("metrics-view");
         let _ = section.set_attribute("data-testid", "metrics");
         let legend = Arc::new(Legend::of(&inventory));
-        let parts: [DrawPart; 5] = [
-            {
-                let (inventory, legend) = (inventory.clone(), legend.clone());
-                Box::new(move |parent| {
-                    let part = move || MetricsOverview(MetricsOverviewProps { inventory, legend });
-                    Box::new(leptos::mount::mount_to(parent, part))
-                })
-            },
-            {
-                let inventory = inventory.clone();
-                Box::new(move |parent| {
-                    let part = move || {
-                        let has_values = inventory.metrics.totals.files_with_metrics > 0;
-                        has_values.then(|| view! { <ConfigurationTable inventory/> })
-                    };
-                    Box::new(leptos::mount::mount_to(parent, part))
-                })
-            },
-            {
-                let (inventory, legend) = (inventory.clone(), legend.clone());
-                Box::new(move |parent| {
-                    let part = move || {
-                        let has_values = inventory.metrics.totals.files_with_metrics > 0;
-                        has_values.then(|| view! { <DistributionChart inventory legend/> })
-                    };
-                    Box::new(leptos::mount::mount_to(parent, part))
-                })
-            },
-            {
-                let inventory = inventory.clone();
-                Box::new(move |parent| {
-                    let part = move || {
-                        let has_values = inventory.metrics.totals.files_with_metrics > 0;
-                        has_values.then(|| view! { <GridCharts inventory legend/> })
-                    };
-                    Box::new(leptos::mount::mount_to(parent, part))
-                })
-            },
-            Box::new(move |parent| {
-                let part = move || MetricsTables(MetricsTablesProps { inventory });
+        let has_values = inventory.metrics.totals.files_with_metrics > 0;
+        let mut parts: VecDeque<DrawPart> = VecDeque::with_capacity(5);
+        {
+            let (inventory, legend) = (inventory.clone(), legend.clone());
+            parts.push_back(Box::new(move |parent| {
+                let part = move || MetricsOverview(MetricsOverviewProps { inventory, legend });
                 Box::new(leptos::mount::mount_to(parent, part))
-            }),
-        ];
+            }));
+        }
+        if has_values {
+            let configurations = inventory.clone();
+            parts.push_back(Box::new(move |parent| {
+                let part = move || view! { <ConfigurationTable inventory=configurations/> };
+                Box::new(leptos::mount::mount_to(parent, part))
+            }));
+            let (distributions, distribution_legend) = (inventory.clone(), legend.clone());
+            parts.push_back(Box::new(move |parent| {
+                let part = move || {
+                    view! { <DistributionChart inventory=distributions legend=distribution_legend/> }
+                };
+                Box::new(leptos::mount::mount_to(parent, part))
+            }));
+            let grids = inventory.clone();
+            parts.push_back(Box::new(move |parent| {
+                let part = move || view! { <GridCharts inventory=grids legend/> };
+                Box::new(leptos::mount::mount_to(parent, part))
+            }));
+        }
+        parts.push_back(Box::new(move |parent| {
+            let part = move || MetricsTables(MetricsTablesProps { inventory });
+            Box::new(leptos::mount::mount_to(parent, part))
+        }));
         let _ = div.append_child(&section);
-        draw_after_next_frame(section.unchecked_into(), parts.into(), mounted);
+        draw_after_next_frame(section.unchecked_into(), parts, mounted);
     });
     view! { <div node_ref=container></div> }
 }
@@ -134,7 +123,7 @@ pub fn MetricsView(inventory: Arc<Inventory>) -> impl IntoView {
 /// whole section at once. Marks the section `data-drawn` after the last.
 fn draw_after_next_frame(
     section: web_sys::HtmlElement,
-    mut parts: std::collections::VecDeque<DrawPart>,
+    mut parts: VecDeque<DrawPart>,
     mounted: StoredValue<Vec<Box<dyn std::any::Any>>, LocalStorage>,
 ) {
     request_animation_frame(move || {
