@@ -197,20 +197,27 @@ impl Snapshot {
 
     /// Reads a snapshot from a link's fragment (with or without its prefix).
     pub fn from_fragment(fragment: &str) -> Result<Self, String> {
-        let data = fragment.strip_prefix(FRAGMENT_PREFIX).unwrap_or(fragment);
-        if data.len() > MAX_FRAGMENT_CHARS * 2 {
-            return Err("the link is too long to be a Chimera report".into());
-        }
-        let compressed = URL_SAFE_NO_PAD
-            .decode(data.trim())
-            .map_err(|_| "the link is damaged (not base64url)".to_string())?;
-        let mut json = Vec::new();
-        flate2::read::DeflateDecoder::new(compressed.as_slice())
-            .take(MAX_SNAPSHOT_BYTES as u64 + 1)
-            .read_to_end(&mut json)
-            .map_err(|_| "the link is damaged (not compressed data)".to_string())?;
-        Self::from_json(&json)
+        Self::from_json(&fragment_json(fragment)?)
     }
+}
+
+/// The snapshot JSON a link's fragment carries, not yet checked: the page
+/// has this done in its worker, which holds the decompressor, and reads the
+/// JSON itself with [`Snapshot::from_json`].
+pub fn fragment_json(fragment: &str) -> Result<Vec<u8>, String> {
+    let data = fragment.strip_prefix(FRAGMENT_PREFIX).unwrap_or(fragment);
+    if data.len() > MAX_FRAGMENT_CHARS * 2 {
+        return Err("the link is too long to be a Chimera report".into());
+    }
+    let compressed = URL_SAFE_NO_PAD
+        .decode(data.trim())
+        .map_err(|_| "the link is damaged (not base64url)".to_string())?;
+    let mut json = Vec::new();
+    flate2::read::DeflateDecoder::new(compressed.as_slice())
+        .take(MAX_SNAPSHOT_BYTES as u64 + 1)
+        .read_to_end(&mut json)
+        .map_err(|_| "the link is damaged (not compressed data)".to_string())?;
+    Ok(json)
 }
 
 fn encode(snapshot: &Snapshot) -> String {

@@ -82,6 +82,23 @@ test('a fragment link carries the report without any server storage', async () =
   await fresh.close();
 });
 
+test('a damaged fragment link says what is wrong with it', async () => {
+  const context = await browser.newContext();
+  const errors = [];
+  for (const [fragment, message] of [
+    // Valid base64url, but not compressed data.
+    ['bm90IGEgcmVwb3J0', /the link is damaged \(not compressed data\)/],
+    ['***', /the link is damaged \(not base64url\)/],
+  ]) {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e));
+    await page.goto(`${companion.url}/#report=${fragment}`);
+    assert.match(await page.locator('[data-testid=shared-error]').innerText(), message);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('an unknown report link shows a clear 404 page', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();

@@ -112,6 +112,32 @@ pub async fn read(
     }
 }
 
+/// Sends a job that is answered at once (see the reader's list) to a worker,
+/// and returns its `done` answer.
+pub async fn ask(message: &Object) -> Result<JsValue, String> {
+    let mut worker = Reader::start().await?;
+    worker
+        .worker
+        .post_message(message)
+        .map_err(|e| format!("could not reach the worker: {}", js_error(&e)))?;
+    let reply = worker.replies.next().await.unwrap_or_default();
+    match text_field(&reply, "kind").as_deref() {
+        Some("done") => {
+            worker.keep();
+            Ok(reply)
+        }
+        Some("error") => {
+            worker.keep();
+            Err(text_field(&reply, "message").unwrap_or_else(|| "the worker failed".into()))
+        }
+        _ => {
+            worker.end();
+            let message = text_field(&reply, "message").unwrap_or_default();
+            Err(format!("the worker failed: {message}"))
+        }
+    }
+}
+
 /// The message that starts `job`.
 fn job_message(job: Job, read_metrics: bool) -> Result<Object, String> {
     let message = Object::new();
@@ -356,7 +382,7 @@ pub fn now_ms() -> f64 {
 }
 
 /// A property of a JavaScript object (undefined when there is none).
-fn field(object: &JsValue, name: &str) -> JsValue {
+pub(crate) fn field(object: &JsValue, name: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(name)).unwrap_or_default()
 }
 

@@ -8,6 +8,7 @@ mod generate_panel;
 mod llm_widgets;
 mod load;
 mod metrics_view;
+mod offload;
 mod run_panel;
 mod share_panel;
 mod stream_client;

@@ -2,7 +2,6 @@
 //! choose the scenario, run, watch each agent's stages live, then read the
 //! reports (rendered safely) and download their files.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chimera_shared::agents::personas::AgentId;
@@ -14,7 +13,6 @@ use chimera_shared::inventory::Inventory;
 use chimera_shared::llm::backends::BackendStatus;
 use chimera_shared::llm::live::LiveGeneration;
 use chimera_shared::llm::{GenerateRequest, StreamEvent};
-use chimera_shared::markdown;
 use chimera_shared::snapshot::{Snapshot, SnapshotFiles};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -22,6 +20,7 @@ use leptos::task::spawn_local;
 use crate::download;
 use crate::llm_widgets::{BackendPicker, LiveView, OptionsEditor, parse_options};
 use crate::load::now_ms;
+use crate::offload;
 use crate::share_panel::ShareControls;
 use crate::stream_client::{StopHandle, StreamEnd, fetch_backends, stream_generation};
 
@@ -309,6 +308,7 @@ fn AgentLive(
 }
 
 /// The three reports in tabs, rendered safely, with downloads of every file.
+/// The Markdown is rendered in the worker; the reports appear once it is.
 #[component]
 pub fn ReportView(files: Arc<SnapshotFiles>, stopped: bool) -> impl IntoView {
     let (tab, set_tab) = signal(0usize);
@@ -329,10 +329,13 @@ pub fn ReportView(files: Arc<SnapshotFiles>, stopped: bool) -> impl IntoView {
             files.agent_b_report.clone(),
         ),
     ];
-    let html: Vec<String> = tabs
-        .iter()
-        .map(|(_, _, text)| markdown::to_safe_html(text))
-        .collect();
+    let (html, set_html) = signal(None::<Result<Vec<String>, String>>);
+    {
+        let texts: Vec<String> = tabs.iter().map(|(_, _, text)| text.clone()).collect();
+        spawn_local(async move {
+            set_html.set(Some(offload::markdown_to_html(&texts).await));
+        });
+    }
     let mut downloads: Vec<(String, &'static str, String)> = tabs
         .iter()
         .map(|(_, name, text)| (name.to_string(), "text/markdown", text.clone()))
@@ -340,33 +343,61 @@ pub fn ReportView(files: Arc<SnapshotFiles>, stopped: bool) -> impl IntoView {
     if let Some(metrics) = &files.metrics_json {
         downloads.push(("metrics.json".into(), "application/json", metrics.clone()));
     }
-    let tab_buttons = tabs
-        .iter()
-        .enumerate()
-        .map(|(i, (label, _, _))| {
-            view! {
-                <button class="tab" class:active=move || tab.get() == i role="tab" aria-selected=move || (tab.get() == i).to_string() on:click=move |_| set_tab.set(i)>{*label}</button>
+    let labels: Vec<&'static str> = tabs.iter().map(|(label, _, _)| *label).collect();
+    let markdown: Vec<String> = tabs.into_iter().map(|(_, _, text)| text).collect();
+    move || {
+        let html = match html.get() {
+            None => {
+                return view! { <p class="note" data-testid="report-rendering">"Rendering the report…"</p> }
+                    .into_any();
             }
-        })
-        .collect_view();
-    let download_buttons = downloads
-        .into_iter()
-        .map(|(name, mime, text)| {
-            let label = format!("Download {name}");
-            let testid = format!("download-{}", name.replace('.', "-"));
-            view! {
-                <button class="button secondary small" data-testid=testid on:click=move |_| { let _ = download::save_text(&name, mime, &text); }>{label}</button>
+            Some(html) => html,
+        };
+        let tab_buttons = labels
+            .iter()
+            .enumerate()
+            .map(|(i, label)| {
+                view! {
+                    <button class="tab" class:active=move || tab.get() == i role="tab" aria-selected=move || (tab.get() == i).to_string() on:click=move |_| set_tab.set(i)>{*label}</button>
+                }
+            })
+            .collect_view();
+        let download_buttons = downloads
+            .iter()
+            .cloned()
+            .map(|(name, mime, text)| {
+                let label = format!("Download {name}");
+                let testid = format!("download-{}", name.replace('.', "-"));
+                view! {
+                    <button class="button secondary small" data-testid=testid on:click=move |_| { let _ = download::save_text(&name, mime, &text); }>{label}</button>
+                }
+            })
+            .collect_view();
+        let body = match html {
+            Ok(html) => view! {
+                <article class="report-body" data-testid="report-body" inner_html=move || html.get(tab.get()).cloned().unwrap_or_default()></article>
             }
-        })
-        .collect_view();
-    let by_tab: BTreeMap<usize, String> = html.into_iter().enumerate().collect();
-    view! {
-        <div class="reports" data-testid="reports">
-            {stopped.then(|| view! { <p class="note">"The run was stopped: the reports show what was done before Stop."</p> })}
-            <div class="tabs" role="tablist">{tab_buttons}</div>
-            <article class="report-body" data-testid="report-body" inner_html=move || by_tab.get(&tab.get()).cloned().unwrap_or_default()></article>
-            <div class="downloads">{download_buttons}</div>
-        </div>
+            .into_any(),
+            // Without the worker the reports are still there, as the
+            // Markdown they are.
+            Err(error) => {
+                let markdown = markdown.clone();
+                view! {
+                    <p class="note">"The report could not be rendered (" {error} "); here is its Markdown."</p>
+                    <pre class="report-body" data-testid="report-body">{move || markdown.get(tab.get()).cloned().unwrap_or_default()}</pre>
+                }
+                .into_any()
+            }
+        };
+        view! {
+            <div class="reports" data-testid="reports">
+                {stopped.then(|| view! { <p class="note">"The run was stopped: the reports show what was done before Stop."</p> })}
+                <div class="tabs" role="tablist">{tab_buttons}</div>
+                {body}
+                <div class="downloads">{download_buttons}</div>
+            </div>
+        }
+        .into_any()
     }
 }
 

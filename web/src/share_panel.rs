@@ -8,6 +8,7 @@ use chimera_shared::snapshot::{FRAGMENT_PREFIX, RunSummary, Snapshot};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::offload;
 use crate::run_panel::ReportView;
 use crate::stream_client::{error_text, request_json};
 
@@ -43,11 +44,17 @@ pub fn ShareControls(snapshot: Arc<Snapshot>) -> impl IntoView {
     let (saved, set_saved) = signal(None::<Result<String, String>>);
     let (link, set_link) = signal(None::<Result<String, String>>);
     let expiry = RwSignal::new(String::from("never"));
-    let fragment = snapshot.to_fragment();
+    let (fragment, set_fragment) = signal(None::<Result<Result<String, String>, String>>);
     {
         let snapshot = snapshot.clone();
         spawn_local(async move {
             set_saved.set(Some(save_run(&snapshot).await));
+        });
+    }
+    {
+        let json = snapshot.to_json();
+        spawn_local(async move {
+            set_fragment.set(Some(offload::fragment_of(json).await));
         });
     }
     let share = move |_| {
@@ -67,20 +74,25 @@ pub fn ShareControls(snapshot: Arc<Snapshot>) -> impl IntoView {
     let origin = web_sys::window()
         .and_then(|w| w.location().origin().ok())
         .unwrap_or_default();
-    let fragment_view = match fragment {
-        Ok(fragment) => {
-            let url = format!("{origin}/{fragment}");
-            let length = url.len();
-            view! {
-                <p class="note">"Or a link that carries the whole report in its fragment (" {length} " characters): nothing is stored or sent to any server."</p>
-                <input class="link" readonly data-testid="fragment-link" prop:value=url/>
-            }
-            .into_any()
-        }
-        Err(too_large) => {
-            view! { <p class="note" data-testid="fragment-too-large">{too_large.to_string()}</p> }
+    let fragment_view = move || {
+        fragment.get().map(|fragment| match fragment {
+            Ok(Ok(fragment)) => {
+                let url = format!("{origin}/{fragment}");
+                let length = url.len();
+                view! {
+                    <p class="note">"Or a link that carries the whole report in its fragment (" {length} " characters): nothing is stored or sent to any server."</p>
+                    <input class="link" readonly data-testid="fragment-link" prop:value=url/>
+                }
                 .into_any()
-        }
+            }
+            Ok(Err(too_large)) => {
+                view! { <p class="note" data-testid="fragment-too-large">{too_large}</p> }.into_any()
+            }
+            Err(error) => view! {
+                <p class="note">"No link that carries the whole report: " {error}</p>
+            }
+            .into_any(),
+        })
     };
     view! {
         <div class="share" data-testid="share">
@@ -223,9 +235,11 @@ pub fn shared_source() -> Option<SharedSource> {
 pub fn SharedReport(source: SharedSource) -> impl IntoView {
     let (report, set_report) = signal(None::<Result<Arc<Snapshot>, String>>);
     match source {
-        SharedSource::Fragment(fragment) => {
-            set_report.set(Some(Snapshot::from_fragment(&fragment).map(Arc::new)))
-        }
+        SharedSource::Fragment(fragment) => spawn_local(async move {
+            let json = offload::fragment_json(fragment).await;
+            let result = json.and_then(|json| Snapshot::from_json(&json).map(Arc::new));
+            set_report.set(Some(result));
+        }),
         SharedSource::Stored(id) => spawn_local(async move {
             let result = match request_json("GET", &format!("/api/reports/{id}"), None).await {
                 Ok((200, body)) => Snapshot::from_json(body.as_bytes()).map(Arc::new),

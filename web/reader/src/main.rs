@@ -17,6 +17,15 @@
 //! JSON parts, see `chimera_shared::transfer`, the worker's memory in bytes,
 //! and where the job's time went) or `{kind: "error", message}`. A job is
 //! stopped by terminating the worker.
+//!
+//! It also does the page's other heavy lifting that is not needed to show
+//! the page, so that this code is not in the page's own module, and is
+//! answered at once with `{kind: "done", ...}` or `{kind: "error", message}`:
+//! - `{job: "markdown", texts}`: each Markdown text as safe HTML (`texts`);
+//! - `{job: "fragment", snapshot}`: a report's snapshot JSON as a link
+//!   fragment (`text`), or why it is too large for one (`too_large`);
+//! - `{job: "fragment_json", fragment}`: the snapshot JSON a link's
+//!   fragment carries (`bytes`), for the page to check and read.
 
 use std::ops::Range;
 
@@ -24,6 +33,8 @@ use chimera_shared::archive::{FIRST_TAIL_BYTES, Limits, WINDOW_BYTES, ZipScan};
 use chimera_shared::classify;
 use chimera_shared::folder::{self, FolderFile, FolderLimits};
 use chimera_shared::inventory::{Content, Finishing, Inventory, InventoryBuilder};
+use chimera_shared::markdown;
+use chimera_shared::snapshot::{self, Snapshot};
 use chimera_shared::timestamp::{Modified, TimeSource};
 use chimera_shared::transfer;
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -61,6 +72,15 @@ fn timed<T>(phase: fn(&mut Phases) -> &mut f64, work: impl FnOnce() -> T) -> T {
 
 fn main() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        if let Some(reply) = text_job(&event.data()) {
+            let reply = reply.or_else(|message| {
+                message_of("error", &[("message", JsValue::from_str(&message))])
+            });
+            if let Ok(reply) = reply {
+                let _ = scope().post_message(&reply);
+            }
+            return;
+        }
         wasm_bindgen_futures::spawn_local(async move {
             PHASES.with(|p| *p.borrow_mut() = Phases::default());
             let reply = match run_job(&event.data()).await {
@@ -80,6 +100,50 @@ fn main() {
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
+}
+
+/// Answers a job that is not a reading, or `None` for a reading.
+fn text_job(job: &JsValue) -> Option<Result<Object, String>> {
+    let field = |name: &str| Reflect::get(job, &JsValue::from_str(name)).unwrap_or_default();
+    let text = |name: &str| {
+        field(name)
+            .as_string()
+            .ok_or_else(|| format!("the job has no {name}"))
+    };
+    let reply = match field("job").as_string().as_deref() {
+        Some("markdown") => (|| {
+            let texts: Array = field("texts")
+                .dyn_into()
+                .map_err(|_| "the job has no texts".to_string())?;
+            let html: Array = texts
+                .iter()
+                .map(|text| {
+                    JsValue::from(markdown::to_safe_html(
+                        &text.as_string().unwrap_or_default(),
+                    ))
+                })
+                .collect();
+            message_of("done", &[("texts", html.into())])
+        })(),
+        Some("fragment") => text("snapshot").and_then(|json| {
+            let snapshot = Snapshot::from_json(json.as_bytes())?;
+            match snapshot.to_fragment() {
+                Ok(fragment) => message_of("done", &[("text", fragment.into())]),
+                Err(too_large) => {
+                    message_of("done", &[("too_large", too_large.to_string().into())])
+                }
+            }
+        }),
+        Some("fragment_json") => text("fragment").and_then(|fragment| {
+            let json = snapshot::fragment_json(&fragment)?;
+            message_of(
+                "done",
+                &[("bytes", Uint8Array::from(json.as_slice()).into())],
+            )
+        }),
+        _ => return None,
+    };
+    Some(reply)
 }
 
 /// Reads what one job names into an inventory.
