@@ -53,6 +53,15 @@ test('a shared link opens the same report in a fresh browser, until revoked', as
   assert.equal(await viewer.locator('[data-testid=report-body]').innerText(), original);
   assert.deepEqual(errors, []);
 
+  // Without the worker (its module cannot be fetched) the report is still
+  // there, as its Markdown, with a note saying why.
+  const bare = await fresh.newPage();
+  await bare.route('**/chimera_reader_bg.wasm', (route) => route.abort());
+  await bare.goto(link);
+  await bare.waitForSelector('[data-testid=shared-report] [data-testid=report-body]');
+  assert.match(await bare.locator('[data-testid=reports]').innerText(), /could not be rendered \(could not load the reader/);
+  assert.match(await bare.locator('[data-testid=report-body]').innerText(), /^# /m);
+
   // The owner revokes it from the history; the link then answers 410.
   await page.locator('[data-testid=history] summary').click();
   await page.waitForSelector('[data-testid=history-row]');
