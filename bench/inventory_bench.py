@@ -30,7 +30,7 @@ CHIMERA = os.environ.get("CHIMERA_BIN", os.path.join(TARGET, "release", "chimera
 # What the page loads: index.html and everything it pulls in.
 BUNDLE = ["index.html", "boot.js", "chimera_web.js", "chimera_web_bg.wasm", "style.css", "favicon.svg"]
 # The reader worker the page starts once it is up: fetched after the page,
-# in the background, and needed only when a folder is read.
+# in the background; it reads every zip and folder, and renders reports.
 READER = ["reader.js", "chimera_reader.js", "chimera_reader_bg.wasm"]
 
 
