@@ -434,6 +434,17 @@ impl ZipScan {
         }
     }
 
+    /// Hands the files read over instead of reading their numbers (see
+    /// [`crate::split`]); call before the first step.
+    pub fn hand_over_read_files(&mut self) {
+        self.builder.hand_over_read_files();
+    }
+
+    /// The files read since the last call, when handing over.
+    pub fn take_handed_over(&mut self) -> Option<crate::split::HandOver> {
+        self.builder.take_handed_over()
+    }
+
     /// Number of entries in the archive, folders included.
     pub fn total_entries(&self) -> usize {
         self.total_entries

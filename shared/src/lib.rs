@@ -13,6 +13,7 @@ pub mod llm;
 pub mod markdown;
 pub mod metrics;
 pub mod snapshot;
+pub mod split;
 pub mod timestamp;
 pub mod transfer;
 

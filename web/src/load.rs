@@ -60,6 +60,12 @@ pub async fn read(
     read_metrics: bool,
     mut on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<Option<Arc<Inventory>>, String> {
+    if let Job::ZipFile(file) = &job
+        && read_metrics
+        && file.size() >= SPLIT_FROM_BYTES
+    {
+        return read_split(file.clone(), on_progress).await;
+    }
     let message = job_message(job, read_metrics)?;
     let mut worker = Reader::start().await?;
     worker
@@ -107,6 +113,123 @@ pub async fn read(
                 worker.end();
                 let message = text_field(&reply, "message").unwrap_or_default();
                 return Err(format!("the reader failed: {message}"));
+            }
+        }
+    }
+}
+
+/// Zips from this size on are read by two workers (see [`read_split`]);
+/// below it, starting the second costs more than it saves.
+const SPLIT_FROM_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
+
+/// Reads a zip with two workers: one unpacks and checks the files and
+/// hands each text file over to the other, which reads the numbers in
+/// them. Their two answers make one inventory, the same as one worker's.
+async fn read_split(
+    file: web_sys::File,
+    mut on_progress: impl FnMut(Progress) -> bool,
+) -> Result<Option<Arc<Inventory>>, String> {
+    let mut reader = Reader::start().await?;
+    let mut numbers = match Reader::start().await {
+        Ok(numbers) => numbers,
+        Err(e) => {
+            reader.keep();
+            return Err(e);
+        }
+    };
+    let channel = web_sys::MessageChannel::new().map_err(|e| js_error(&e))?;
+    let start = |worker: &Reader, message: Object, port: web_sys::MessagePort| {
+        Reflect::set(&message, &"numbers".into(), &port)
+            .and_then(|_| {
+                worker
+                    .worker
+                    .post_message_with_transfer(&message, &Array::of1(&port))
+            })
+            .map_err(|e| format!("could not start reading: {}", js_error(&e)))
+    };
+    let numbers_job = Object::new();
+    let _ = Reflect::set(&numbers_job, &"job".into(), &"numbers".into());
+    let _ = Reflect::set(&numbers_job, &"port".into(), &channel.port2());
+    let started = numbers
+        .worker
+        .post_message_with_transfer(&numbers_job, &Array::of1(&channel.port2()))
+        .map_err(|e| format!("could not start reading: {}", js_error(&e)))
+        .and_then(|_| {
+            start(
+                &reader,
+                job_message(Job::ZipFile(file), true)?,
+                channel.port1(),
+            )
+        });
+    if let Err(e) = started {
+        reader.end();
+        numbers.end();
+        return Err(e);
+    }
+    // Both answers are needed; whichever comes first is assembled while the
+    // other worker is still busy. The numbers usually come last, but on a
+    // folder with few of them they can overtake the checked files.
+    let mut checked: Option<Inventory> = None;
+    let mut numbers_read: Option<Inventory> = None;
+    loop {
+        if let (Some(_), Some(read)) = (&checked, &mut numbers_read) {
+            let mut inventory = checked.take().unwrap_or_default();
+            inventory.metrics = std::mem::take(&mut read.metrics);
+            inventory.findings = std::mem::take(&mut read.findings);
+            reader.keep();
+            // Its memory holds the numbers of a large folder: not kept.
+            numbers.end();
+            return Ok(Some(Arc::new(inventory)));
+        }
+        let (reply, from_numbers) = match (checked.is_none(), numbers_read.is_none()) {
+            (true, true) => {
+                match futures_util::future::select(reader.replies.next(), numbers.replies.next())
+                    .await
+                {
+                    futures_util::future::Either::Left((reply, _)) => (reply, false),
+                    futures_util::future::Either::Right((reply, _)) => (reply, true),
+                }
+            }
+            (true, false) => (reader.replies.next().await, false),
+            _ => (numbers.replies.next().await, true),
+        };
+        let reply = reply.unwrap_or_default();
+        let kind = text_field(&reply, "kind");
+        let assembled = match kind.as_deref() {
+            // Progress from the side being waited for: the checking first.
+            Some("progress") if from_numbers == checked.is_some() => {
+                let progress = Progress {
+                    label: text_field(&reply, "label").unwrap_or_default(),
+                    done: field(&reply, "done").as_f64().unwrap_or(0.0) as usize,
+                    total: field(&reply, "total").as_f64().unwrap_or(0.0) as usize,
+                    unit: if from_numbers { "files" } else { "entries" },
+                };
+                if on_progress(progress) {
+                    continue;
+                }
+                Ok(None)
+            }
+            Some("progress") => continue,
+            Some("done") => {
+                let parts: Array = field(&reply, "parts").unchecked_into();
+                assemble(&parts, &mut on_progress).await
+            }
+            _ => {
+                let message = text_field(&reply, "message").unwrap_or_default();
+                Err(if kind.as_deref() == Some("error") {
+                    message
+                } else {
+                    format!("the reader failed: {message}")
+                })
+            }
+        };
+        match assembled {
+            Ok(Some(read)) if from_numbers => numbers_read = Some(read),
+            Ok(Some(read)) => checked = Some(read),
+            stopped => {
+                reader.end();
+                numbers.end();
+                return stopped.map(|_| None);
             }
         }
     }
@@ -295,6 +418,10 @@ impl Reader {
     }
 
     fn end(self) {
+        // Replies already queued on this side are not delivered to the
+        // handlers dropped with `self`.
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
         self.worker.terminate();
     }
 }

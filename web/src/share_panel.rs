@@ -18,24 +18,33 @@ pub async fn save_run(snapshot: &Snapshot) -> Result<String, String> {
     if status != 201 {
         return Err(error_text(status, &body));
     }
-    let value: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
-    value["id"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| "the companion sent no id".into())
+    #[derive(serde::Deserialize)]
+    struct Saved {
+        id: String,
+    }
+    serde_json::from_str::<Saved>(&body)
+        .map(|saved| saved.id)
+        .map_err(|e| format!("the companion's answer has no run id: {e}"))
 }
 
 async fn share_run(id: &str, expires_in_hours: Option<f64>) -> Result<String, String> {
-    let body = serde_json::json!({ "expires_in_hours": expires_in_hours }).to_string();
+    #[derive(serde::Serialize)]
+    struct ShareRequest {
+        expires_in_hours: Option<f64>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Shared {
+        url: String,
+    }
+    let body =
+        serde_json::to_string(&ShareRequest { expires_in_hours }).map_err(|e| e.to_string())?;
     let (status, text) = request_json("POST", &format!("/api/runs/{id}/share"), Some(body)).await?;
     if status != 200 {
         return Err(error_text(status, &text));
     }
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    value["url"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| "the companion sent no link".into())
+    serde_json::from_str::<Shared>(&text)
+        .map(|shared| shared.url)
+        .map_err(|e| format!("the companion's answer has no link: {e}"))
 }
 
 /// Share controls under a finished run's reports.

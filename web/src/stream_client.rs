@@ -183,9 +183,12 @@ pub async fn request_json(
 
 /// The `error` field of a JSON error body, or the body itself.
 pub fn error_text(status: u16, body: &str) -> String {
-    let message = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| body.trim().to_owned());
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        error: String,
+    }
+    let message = serde_json::from_str::<ErrorBody>(body)
+        .map(|b| b.error)
+        .unwrap_or_else(|_| body.trim().to_owned());
     format!("{message} (HTTP {status})")
 }

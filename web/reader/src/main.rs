@@ -18,6 +18,14 @@
 //! and where the job's time went) or `{kind: "error", message}`. A job is
 //! stopped by terminating the worker.
 //!
+//! A large zip is read by two workers at once: the page sends one
+//! `{job: "numbers", port}` and the other the zip job with `numbers` set to
+//! the other end of that channel. The first unpacks and checks the files
+//! and hands each text file's bytes over the channel; the second reads the
+//! numbers in them (see `chimera_shared::split`), then answers with an
+//! inventory that holds only the metrics and findings, which replace the
+//! first one's.
+//!
 //! It also does the page's other heavy lifting that is not needed to show
 //! the page, so that this code is not in the page's own module, and is
 //! answered at once with `{kind: "done", ...}` or `{kind: "error", message}`:
@@ -35,13 +43,14 @@ use chimera_shared::folder::{self, FolderFile, FolderLimits};
 use chimera_shared::inventory::{Content, Finishing, Inventory, InventoryBuilder};
 use chimera_shared::markdown;
 use chimera_shared::snapshot::{self, Snapshot};
+use chimera_shared::split::{FinishContext, HandOver, NumbersReader};
 use chimera_shared::timestamp::{Modified, TimeSource};
 use chimera_shared::transfer;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
+use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent, MessagePort};
 
 /// How often progress is posted to the page.
 const PROGRESS_EVERY_MS: f64 = 50.0;
@@ -72,6 +81,12 @@ fn timed<T>(phase: fn(&mut Phases) -> &mut f64, work: impl FnOnce() -> T) -> T {
 
 fn main() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        if let Some(started) = start_numbers(&event.data()) {
+            if let Err(message) = started {
+                post_error(&message);
+            }
+            return;
+        }
         if let Some(reply) = text_job(&event.data()) {
             let reply = reply.or_else(|message| {
                 message_of("error", &[("message", JsValue::from_str(&message))])
@@ -159,14 +174,18 @@ async fn run_job(job: &JsValue) -> Result<Inventory, String> {
             let file: File = field("file")
                 .dyn_into()
                 .map_err(|_| "the job names no file".to_string())?;
-            read_zip_file(&file, limits, &mut progress).await
+            let numbers = field("numbers")
+                .dyn_into::<MessagePort>()
+                .ok()
+                .map(Numbers::new);
+            read_zip_file(&file, limits, numbers.as_ref(), &mut progress).await
         }
         Some("url") => {
             let url = field("url").as_string().ok_or("the job names no URL")?;
             let name = field("name").as_string().unwrap_or_else(|| url.clone());
             let bytes = fetch(&url).await?;
             let scan = ZipScan::open(&name, bytes, limits).map_err(|e| format!("{name}: {e}"))?;
-            Ok(run_scan(&name, scan, None, &mut progress).await)
+            Ok(run_scan(&name, scan, None, None, &mut progress).await)
         }
         Some("folder") => {
             let files: Array = field("files").dyn_into().map_err(|_| "no files")?;
@@ -190,6 +209,7 @@ async fn run_job(job: &JsValue) -> Result<Inventory, String> {
 async fn read_zip_file(
     file: &File,
     limits: Limits,
+    numbers: Option<&Numbers>,
     progress: &mut ProgressPost,
 ) -> Result<Inventory, String> {
     let name = file.name();
@@ -202,7 +222,7 @@ async fn read_zip_file(
             .map_err(unreadable)?;
         if tail == len {
             let scan = ZipScan::open(&name, bytes, limits).map_err(|e| format!("{name}: {e}"))?;
-            return Ok(run_scan(&name, scan, None, progress).await);
+            return Ok(run_scan(&name, scan, None, numbers, progress).await);
         }
         if let Some(scan) = ZipScan::open_windowed(&name, len, bytes, limits) {
             break scan;
@@ -210,7 +230,7 @@ async fn read_zip_file(
         progress.post(&format!("Looking for the contents of {name}"), 0, 0);
         tail = tail.saturating_mul(4).min(len);
     };
-    Ok(run_scan(&name, scan, Some(file), progress).await)
+    Ok(run_scan(&name, scan, Some(file), numbers, progress).await)
 }
 
 /// Works through a scan, loading the windows of `file` it asks for when it
@@ -220,8 +240,12 @@ async fn run_scan(
     name: &str,
     mut scan: ZipScan,
     file: Option<&File>,
+    numbers: Option<&Numbers>,
     progress: &mut ProgressPost,
 ) -> Inventory {
+    if numbers.is_some() {
+        scan.hand_over_read_files();
+    }
     let total = scan.total_entries();
     let label = format!("Reading {name}");
     let mut ahead: Option<(Range<u64>, js_sys::Promise)> = None;
@@ -245,11 +269,185 @@ async fn run_scan(
         // a window holds thousands of small files.
         let more = timed(|p| &mut p.scan_ms, || scan.step(64));
         progress.post_if_due(&label, scan.done_entries(), total);
+        if let (Some(numbers), Some(handed)) = (numbers, scan.take_handed_over()) {
+            numbers.send(handed).await;
+        }
         if !more {
             break;
         }
     }
-    finish(name, scan.finishing(), total, progress)
+    let finishing = scan.finishing();
+    if let Some(numbers) = numbers {
+        numbers.finish(&finishing.context());
+    }
+    finish(name, finishing, total, progress)
+}
+
+/// Stop handing files over while this many bytes wait to be read on the
+/// other side: they would pile up in its message queue.
+const MAX_HANDED_BYTES: usize = 8 << 20;
+
+/// The channel to the worker that reads the numbers, and how much of what
+/// was sent it has not read yet (it answers `{kind: "ack", bytes}`).
+struct Numbers {
+    port: MessagePort,
+    in_flight: std::rc::Rc<std::cell::Cell<usize>>,
+    waiting: std::rc::Rc<std::cell::RefCell<Option<js_sys::Function>>>,
+    _on_ack: Closure<dyn FnMut(MessageEvent)>,
+}
+
+impl Numbers {
+    fn new(port: MessagePort) -> Numbers {
+        let in_flight = std::rc::Rc::new(std::cell::Cell::new(0usize));
+        let waiting = std::rc::Rc::new(std::cell::RefCell::new(None::<js_sys::Function>));
+        let on_ack = {
+            let (in_flight, waiting) = (in_flight.clone(), waiting.clone());
+            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                let read = Reflect::get(&event.data(), &"bytes".into())
+                    .ok()
+                    .and_then(|b| b.as_f64())
+                    .unwrap_or(0.0) as usize;
+                in_flight.set(in_flight.get().saturating_sub(read));
+                if let Some(resume) = waiting.borrow_mut().take() {
+                    let _ = resume.call0(&JsValue::UNDEFINED);
+                }
+            })
+        };
+        port.set_onmessage(Some(on_ack.as_ref().unchecked_ref()));
+        Numbers {
+            port,
+            in_flight,
+            waiting,
+            _on_ack: on_ack,
+        }
+    }
+
+    /// Sends files over, then waits while too much is unread.
+    async fn send(&self, handed: HandOver) {
+        let bytes = Uint8Array::from(handed.into_bytes().as_slice());
+        let sent = bytes.length() as usize;
+        let message = message_of("files", &[("bytes", bytes.clone().into())]);
+        if let Ok(message) = message {
+            let transfer = Array::of1(&bytes.buffer());
+            if self
+                .port
+                .post_message_with_transferable(&message, &transfer)
+                .is_ok()
+            {
+                self.in_flight.set(self.in_flight.get() + sent);
+            }
+        }
+        while self.in_flight.get() > MAX_HANDED_BYTES {
+            let resumed = js_sys::Promise::new(&mut |resolve, _| {
+                self.waiting.replace(Some(resolve));
+            });
+            let _ = JsFuture::from(resumed).await;
+        }
+    }
+
+    /// Tells the other side that every file was sent, with what it needs
+    /// to finish.
+    fn finish(&self, context: &FinishContext) {
+        let json = serde_json::to_string(context).unwrap_or_default();
+        if let Ok(message) = message_of("context", &[("json", json.into())]) {
+            let _ = self.port.post_message(&message);
+        }
+    }
+}
+
+impl Drop for Numbers {
+    fn drop(&mut self) {
+        // Acknowledgements still on their way find no handler, instead of
+        // the one dropped with `self`.
+        self.port.set_onmessage(None);
+    }
+}
+
+thread_local! {
+    /// The numbers being read, in a worker started with a `numbers` job.
+    static NUMBERS: std::cell::RefCell<Option<NumbersReader>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Starts reading numbers from the files another worker hands over on the
+/// job's `port`, or `None` when the job is something else.
+fn start_numbers(job: &JsValue) -> Option<Result<(), String>> {
+    let field = |name: &str| Reflect::get(job, &JsValue::from_str(name)).unwrap_or_default();
+    if field("job").as_string().as_deref() != Some("numbers") {
+        return None;
+    }
+    let Ok(port) = field("port").dyn_into::<MessagePort>() else {
+        return Some(Err("the job has no port".into()));
+    };
+    PHASES.with(|p| *p.borrow_mut() = Phases::default());
+    NUMBERS.with(|n| n.replace(Some(NumbersReader::new())));
+    let reply_port = port.clone();
+    let mut progress = ProgressPost::default();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let data = event.data();
+        let field = |name: &str| Reflect::get(&data, &JsValue::from_str(name)).unwrap_or_default();
+        match field("kind").as_string().as_deref() {
+            Some("files") => {
+                let bytes = Uint8Array::new(&field("bytes")).to_vec();
+                let read = timed(
+                    |p| &mut p.scan_ms,
+                    || NUMBERS.with(|n| n.borrow_mut().as_mut().map(|n| n.read(&bytes))),
+                );
+                if let Some(Err(message)) = read {
+                    post_error(&message);
+                }
+                if let Ok(ack) = message_of("ack", &[("bytes", JsValue::from(bytes.len() as f64))])
+                {
+                    let _ = reply_port.post_message(&ack);
+                }
+                let files = NUMBERS.with(|n| n.borrow().as_ref().map_or(0, NumbersReader::files));
+                progress.post_if_due("Reading the numbers in the files", files, 0);
+            }
+            Some("context") => {
+                let context: Result<FinishContext, _> =
+                    serde_json::from_str(&field("json").as_string().unwrap_or_default());
+                let reader = NUMBERS.with(|n| n.borrow_mut().take());
+                let (Ok(context), Some(reader)) = (context, reader) else {
+                    post_error("the numbers' worker got no context to finish with");
+                    return;
+                };
+                let total = reader.files();
+                let label = "Working out the statistics";
+                progress.post(label, total, total);
+                let (metrics, findings) = timed(
+                    |p| &mut p.finish_ms,
+                    || {
+                        let mut finishing = reader.finishing(context);
+                        while !finishing.step() {
+                            progress.post_if_due(label, total, total);
+                        }
+                        finishing.result()
+                    },
+                );
+                let inventory = Inventory {
+                    metrics,
+                    findings,
+                    ..Inventory::default()
+                };
+                match done_message(inventory) {
+                    Ok((message, transfer)) => {
+                        let _ = scope().post_message_with_transfer(&message, &transfer);
+                    }
+                    Err(message) => post_error(&message),
+                }
+            }
+            _ => {}
+        }
+    });
+    port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // Lives as long as the worker, which reads one folder's numbers.
+    on_message.forget();
+    Some(Ok(()))
+}
+
+fn post_error(message: &str) {
+    if let Ok(reply) = message_of("error", &[("message", JsValue::from_str(message))]) {
+        let _ = scope().post_message(&reply);
+    }
 }
 
 /// Starts reading bytes `range` of a file; the browser reads it while the
