@@ -160,6 +160,12 @@ pub struct ZipScan {
     /// The entries and bytes [`Self::wanted`] last asked for.
     pending: Option<(usize, Range<u64>)>,
     total_entries: usize,
+    /// This scan reads the entries before this one (all of them unless
+    /// [`Self::keep_entries`] said otherwise).
+    end: usize,
+    /// Problems found on opening, about the whole archive: a scan of the
+    /// other half has them too.
+    opening_problems: usize,
     read_bytes: u64,
     overlapping: HashSet<usize>,
     hit_total_limit: bool,
@@ -256,7 +262,7 @@ impl ZipScan {
         match ZipArchive::new(reader) {
             Ok(archive) => {
                 let mut scan = Self::from_archive(source, archive, len, pieces, limits);
-                scan.loaded_until = scan.total_entries;
+                scan.loaded_until = scan.end;
                 Ok(scan)
             }
             Err(error) => {
@@ -273,6 +279,8 @@ impl ZipScan {
                     loaded_until: 0,
                     pending: None,
                     total_entries: 0,
+                    end: 0,
+                    opening_problems: 0,
                     read_bytes: 0,
                     overlapping: HashSet::default(),
                     hit_total_limit: false,
@@ -301,7 +309,7 @@ impl ZipScan {
     /// one entry alone needs more), or `None` when they are loaded or no
     /// entries are left. Pass them to [`Self::provide`].
     pub fn wanted(&mut self, budget: u64) -> Option<Range<u64>> {
-        if self.next < self.loaded_until || self.next >= self.total_entries {
+        if self.next < self.loaded_until || self.next >= self.end {
             return None;
         }
         let (end_index, range) = self.window(self.next, budget)?;
@@ -313,7 +321,7 @@ impl ZipScan {
     /// or `None` when no entries are left after it: a reader can fetch it
     /// while the scan works through the current one.
     pub fn following(&self, budget: u64) -> Option<Range<u64>> {
-        if self.loaded_until >= self.total_entries || self.next > self.loaded_until {
+        if self.loaded_until >= self.end || self.next > self.loaded_until {
             return None;
         }
         self.window(self.loaded_until, budget)
@@ -327,7 +335,7 @@ impl ZipScan {
         let len = self.len;
         let mut range: Option<Range<u64>> = None;
         let mut end_index = first;
-        while end_index < self.total_entries {
+        while end_index < self.end {
             let Ok(entry) = archive.by_index_data(end_index) else {
                 end_index += 1;
                 continue;
@@ -418,6 +426,7 @@ impl ZipScan {
                 ),
             );
         }
+        let opening_problems = builder.problem_count();
         Self {
             archive: Some(archive),
             len,
@@ -428,6 +437,8 @@ impl ZipScan {
             loaded_until: 0,
             pending: None,
             total_entries,
+            end: total_entries,
+            opening_problems,
             read_bytes: 0,
             overlapping,
             hit_total_limit: false,
@@ -443,6 +454,76 @@ impl ZipScan {
     /// The files read since the last call, when handing over.
     pub fn take_handed_over(&mut self) -> Option<crate::split::HandOver> {
         self.builder.take_handed_over()
+    }
+
+    /// Where to cut the entries for two scans of the same archive to read
+    /// one part each, about the same work on either side of the cut, with
+    /// [`Self::keep_entries`], [`Self::into_part`] and [`Self::absorb`]; or
+    /// `None` when the archive cannot be read that way and gives the same
+    /// inventory. It cannot when the numbers are read (their statistics are
+    /// made across all files; see [`crate::split`] for that), when it was
+    /// recovered without its central directory, when it has too few entries
+    /// to be worth it, or when the total size limit could be reached (which
+    /// files it stops at depends on everything read before them).
+    pub fn halves(&self) -> Option<usize> {
+        /// What reading an entry costs besides its bytes, in bytes.
+        const ENTRY_COST: u64 = 2_000;
+        const MIN_ENTRIES: usize = 1_000;
+        let archive = self.archive.as_ref()?;
+        if self.limits.read_metrics
+            || self.next != 0
+            || self.end != self.total_entries
+            || self.total_entries < MIN_ENTRIES
+            || self.total_entries > self.limits.max_entries
+        {
+            return None;
+        }
+        // An entry is read up to a byte past its declared size (and found
+        // to lie): this many bytes at most are read in all.
+        let sizes: Vec<u64> = (0..self.total_entries)
+            .map(|i| archive.by_index_data(i).map_or(0, |e| e.size()))
+            .collect();
+        let most_read = sizes
+            .iter()
+            .fold(0u64, |sum, size| sum.saturating_add(size.saturating_add(1)));
+        if most_read > self.limits.max_total_bytes {
+            return None;
+        }
+        let work: u64 = sizes.iter().map(|size| size.saturating_add(ENTRY_COST)).sum();
+        let mut done = 0u64;
+        let cut = sizes.iter().position(|size| {
+            done += size.saturating_add(ENTRY_COST);
+            done * 2 >= work
+        })?;
+        Some((cut + 1).min(self.total_entries - 1))
+    }
+
+    /// Reads only the entries in `range` (call before the first step).
+    pub fn keep_entries(&mut self, range: Range<usize>) {
+        self.end = range.end.min(self.total_entries);
+        self.next = range.start.min(self.end);
+        self.loaded_until = self.loaded_until.max(self.next);
+    }
+
+    /// This scan's entries and their problems, once every entry in its range
+    /// is read, to be [absorbed](Self::absorb) by the scan of the part
+    /// before it.
+    pub fn into_part(mut self) -> crate::split::ScanPart {
+        self.read_the_rest();
+        self.builder.split_off(self.opening_problems)
+    }
+
+    /// Adds the part read by the scan of the entries after this one's,
+    /// once every entry in this one's range is read.
+    pub fn absorb(&mut self, part: crate::split::ScanPart) {
+        self.read_the_rest();
+        self.builder.absorb(part);
+    }
+
+    /// Lists the entries in range whose bytes never came as unreadable.
+    fn read_the_rest(&mut self) {
+        self.loaded_until = self.end;
+        while self.step(usize::MAX) {}
     }
 
     /// Number of entries in the archive, folders included.
@@ -469,7 +550,7 @@ impl ZipScan {
         };
         let end = self
             .loaded_until
-            .min(self.total_entries)
+            .min(self.end)
             .min(self.next.saturating_add(max_entries));
         while self.next < end {
             let index = self.next;
@@ -484,7 +565,7 @@ impl ZipScan {
                 &mut self.hit_total_limit,
             );
         }
-        self.next < self.total_entries
+        self.next < self.end
     }
 
     /// The inventory. Entries whose bytes were never provided are listed
@@ -496,8 +577,7 @@ impl ZipScan {
     /// Like [`Self::finish`], with the cross-file work left to be done a
     /// step at a time ([`Finishing::step`]).
     pub fn finishing(mut self) -> Finishing {
-        self.loaded_until = self.total_entries;
-        while self.step(usize::MAX) {}
+        self.read_the_rest();
         // The archive's bytes are no longer needed: free them before the
         // cross-file work, whose peak is the inventory's.
         let ZipScan {

@@ -215,6 +215,29 @@ impl InventoryBuilder {
         self.hand_over = Some(HandOver::default());
     }
 
+    /// Problems found so far.
+    pub fn problem_count(&self) -> usize {
+        self.problems.len()
+    }
+
+    /// Everything added so far except the first `keep_problems` problems,
+    /// which stay (see [`crate::split::ScanPart`]).
+    pub fn split_off(&mut self, keep_problems: usize) -> crate::split::ScanPart {
+        let keep = keep_problems.min(self.problems.len());
+        crate::split::ScanPart {
+            entries: std::mem::take(&mut self.entries),
+            problems: self.problems.split_off(keep),
+            junk: std::mem::take(&mut self.junk),
+        }
+    }
+
+    /// Adds a part read elsewhere after what is here.
+    pub fn absorb(&mut self, part: crate::split::ScanPart) {
+        self.entries.extend(part.entries);
+        self.problems.extend(part.problems);
+        self.junk.extend(part.junk);
+    }
+
     /// The files read since the last call, if any, when handing over.
     pub fn take_handed_over(&mut self) -> Option<HandOver> {
         let handed = self.hand_over.as_mut()?;

@@ -1,8 +1,10 @@
-//! Reading a large folder on two threads: one unpacks and checks every file
-//! (the inventory), the other reads the numbers inside the text files (the
-//! metrics), each file as soon as the first hands it over. The page does
-//! this with two workers; the result is the same inventory, byte for byte,
-//! as one thread reading both (see the tests).
+//! Reading a large folder on two threads, two ways. The page does this with
+//! two workers; either way the result is the same inventory, byte for byte,
+//! as one thread reading it all (see the tests).
+//!
+//! With the numbers read, one thread unpacks and checks every file (the
+//! inventory), the other reads the numbers inside the text files (the
+//! metrics), each file as soon as the first hands it over.
 //!
 //! The reading side is a [`crate::ZipScan`] (or an
 //! [`InventoryBuilder`](crate::InventoryBuilder)) told to
@@ -12,12 +14,16 @@
 //! once the reading side is done, finishes with the [`FinishContext`] it
 //! sends: the folder's layout, problems and times, which the lint needs.
 
+//! Without them, each thread reads part of a zip's entries: the one with
+//! the first part cuts where [`ZipScan::halves`](crate::ZipScan::halves)
+//! says, and absorbs the other's [`ScanPart`].
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::classify::FileType;
-use crate::inventory::{Directories, Problem};
+use crate::inventory::{Directories, Entry, JunkEntry, Problem};
 use crate::metrics::{self, Finding, Metrics, MetricsCollector};
 use crate::timestamp::{Modified, TimeSource};
 
@@ -97,6 +103,15 @@ fn read_file<'a>(rest: &mut &'a [u8]) -> Result<(&'a str, FileType, &'a [u8]), S
     let file_type = *TYPES.get(usize::from(take(1)?[0])).ok_or_else(damaged)?;
     let len = length(take(4)?);
     Ok((path, file_type, take(len)?))
+}
+
+/// The files one scan of a zip read of its part of the entries, and what it
+/// found wrong with them, in the order found.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanPart {
+    pub entries: Vec<(Entry, Option<Modified>)>,
+    pub problems: Vec<Problem>,
+    pub junk: Vec<JunkEntry>,
 }
 
 /// What the numbers' side needs from the reading side to finish: the

@@ -31,7 +31,7 @@ pub enum TimeSource {
 ///
 /// For [`TimeSource::DosLocal`] the seconds are the wall-clock reading taken as
 /// if it were UTC: the true zone is not recorded anywhere in the zip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Modified {
     pub unix_seconds: i64,
     pub source: TimeSource,

@@ -602,3 +602,113 @@ fn counts_only_reads_the_same_files_without_their_numbers() {
     assert!(counts_only.to_json().contains("\"not_read\": true"));
     assert!(!full.to_json().contains("not_read"));
 }
+
+/// A zip of 1,600 entries, big enough to be read in two parts, with every
+/// kind of trouble spread through both: folders, OS junk, broken JSON, a
+/// ragged CSV, Latin-1 text, an escaping name, a non-UTF-8 name, a bad CRC,
+/// and times of each kind.
+fn mixed_large_zip() -> Vec<u8> {
+    let mut entries = Vec::new();
+    for i in 0..1_600 {
+        let (name, data): (String, Vec<u8>) = match i % 16 {
+            0 => (format!("reports/run{i}/"), Vec::new()),
+            1 => (format!("__MACOSX/reports/._run{i}.csv"), vec![0; 40]),
+            2 => (format!("reports/run{i}/bad.json"), b"{\"a\": 1,".to_vec()),
+            3 => (format!("csv_data/ragged{i}.csv"), b"a,b\n1,2\n3\n".to_vec()),
+            4 => (format!("reports/latin{i}.md"), b"caf\xE9".to_vec()),
+            5 if i % 160 == 5 => (format!("../escape{i}.csv"), b"x\n1\n".to_vec()),
+            6 => (format!("artifacts/trace{i}.bin"), vec![i as u8; 300]),
+            _ => (
+                format!("reports/run{}/runs{i}.csv", i / 16),
+                format!("model,ttft_ms\nm{},{}.5\n", i % 3, i).into_bytes(),
+            ),
+        };
+        let mut entry = RawEntry::new(&name, &data);
+        match i % 5 {
+            0 => entry.extra = extended_timestamp(1_760_000_000 + i),
+            1 => entry.extra = ntfs_times(1_760_000_000 + u64::from(i)),
+            _ => {}
+        }
+        if i == 777 {
+            entry.wrong_crc = Some(0xDEAD_BEEF);
+        }
+        if i == 1_234 {
+            entry.name = b"reports/caf\xE9.md".to_vec();
+        }
+        entries.push(entry);
+    }
+    raw_zip(&entries)
+}
+
+fn counts_only() -> Limits {
+    Limits {
+        read_metrics: false,
+        ..Limits::default()
+    }
+}
+
+/// Reads `zip` in two parts, as the page's two workers do: each part in
+/// windows of about `budget` bytes, the second part's result crossing over
+/// as JSON.
+fn read_in_two_parts(zip: &[u8], budget: u64) -> Inventory {
+    let open = || {
+        ZipScan::open_windowed("test.zip", zip.len() as u64, zip.to_vec(), counts_only()).unwrap()
+    };
+    let run = |scan: &mut ZipScan| loop {
+        if let Some(range) = scan.wanted(budget) {
+            scan.provide(range.start, zip[range.start as usize..range.end as usize].to_vec());
+        }
+        if !scan.step(5) {
+            break;
+        }
+    };
+    let (mut first, mut second) = (open(), open());
+    let cut = first.halves().expect("large enough to cut");
+    assert_eq!(second.halves(), Some(cut));
+    first.keep_entries(0..cut);
+    second.keep_entries(cut..second.total_entries());
+    run(&mut second);
+    let part = serde_json::to_string(&second.into_part()).unwrap();
+    run(&mut first);
+    first.absorb(serde_json::from_str(&part).unwrap());
+    first.finish()
+}
+
+#[test]
+fn a_zip_read_in_two_parts_is_the_same_inventory() {
+    let zip = mixed_large_zip();
+    let whole = inventory_zip("test.zip", zip.clone(), counts_only()).unwrap();
+    assert_eq!(whole.files, 1_400);
+    for kind in ["crc_mismatch", "invalid_json", "invalid_csv", "not_utf8", "unsafe_path"] {
+        assert!(problem_kinds(&whole).contains(&kind), "{kind}");
+    }
+    for budget in [1, 64 << 10, 64 << 20] {
+        assert_eq!(read_in_two_parts(&zip, budget).to_json(), whole.to_json());
+    }
+}
+
+#[test]
+fn the_cut_balances_the_work() {
+    let zip = mixed_large_zip();
+    let scan = ZipScan::open("test.zip", zip, counts_only()).unwrap();
+    let cut = scan.halves().unwrap();
+    assert!((700..900).contains(&cut), "{cut}");
+}
+
+#[test]
+fn zips_that_cannot_be_read_in_two_parts_are_not_cut() {
+    let zip = mixed_large_zip();
+    // With the numbers read, their statistics need every file.
+    let scan = ZipScan::open("test.zip", zip.clone(), Limits::default()).unwrap();
+    assert_eq!(scan.halves(), None);
+    // Which files the total limit stops at depends on all before them.
+    let limits = Limits {
+        max_total_bytes: 10_000,
+        ..counts_only()
+    };
+    let scan = ZipScan::open("test.zip", zip, limits).unwrap();
+    assert_eq!(scan.halves(), None);
+    // Too few entries to be worth a second reader.
+    let scan = ZipScan::open("test.zip", example_zip(), counts_only()).unwrap();
+    assert_eq!(scan.halves(), None);
+}
