@@ -489,7 +489,10 @@ impl ZipScan {
         if most_read > self.limits.max_total_bytes {
             return None;
         }
-        let work: u64 = sizes.iter().map(|size| size.saturating_add(ENTRY_COST)).sum();
+        let work: u64 = sizes
+            .iter()
+            .map(|size| size.saturating_add(ENTRY_COST))
+            .sum();
         let mut done = 0u64;
         let cut = sizes.iter().position(|size| {
             done += size.saturating_add(ENTRY_COST);

@@ -656,7 +656,10 @@ fn read_in_two_parts(zip: &[u8], budget: u64) -> Inventory {
     };
     let run = |scan: &mut ZipScan| loop {
         if let Some(range) = scan.wanted(budget) {
-            scan.provide(range.start, zip[range.start as usize..range.end as usize].to_vec());
+            scan.provide(
+                range.start,
+                zip[range.start as usize..range.end as usize].to_vec(),
+            );
         }
         if !scan.step(5) {
             break;
@@ -679,7 +682,13 @@ fn a_zip_read_in_two_parts_is_the_same_inventory() {
     let zip = mixed_large_zip();
     let whole = inventory_zip("test.zip", zip.clone(), counts_only()).unwrap();
     assert_eq!(whole.files, 1_400);
-    for kind in ["crc_mismatch", "invalid_json", "invalid_csv", "not_utf8", "unsafe_path"] {
+    for kind in [
+        "crc_mismatch",
+        "invalid_json",
+        "invalid_csv",
+        "not_utf8",
+        "unsafe_path",
+    ] {
         assert!(problem_kinds(&whole).contains(&kind), "{kind}");
     }
     for budget in [1, 64 << 10, 64 << 20] {

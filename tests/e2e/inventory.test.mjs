@@ -223,6 +223,53 @@ test('a zip read by two workers, one checking files and one reading numbers, giv
   await fs.rm(dir, { recursive: true });
 });
 
+// Thousands of entries, a quarter of them random bytes, with broken files
+// and OS junk spread through the whole zip: without the numbers, each of
+// two workers reads part of the entries.
+const PARTS_ZIP = `
+import random, sys, zipfile
+random.seed(5)
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    for i in range(2400):
+        kind = i % 8
+        if kind == 0:
+            z.writestr(f"artifacts/blob_{i:04}.bin", random.randbytes(16 * 1024), compress_type=zipfile.ZIP_STORED)
+        elif kind == 1 and i % 80 == 1:
+            z.writestr(f"reports/run_{i:04}/broken.json", '{"model": "m1",')
+        elif kind == 2 and i % 80 == 2:
+            z.writestr(f"__MACOSX/reports/._run_{i:04}.csv", b"\\0" * 40)
+        elif kind == 3 and i % 80 == 3:
+            z.writestr(f"csv_data/ragged_{i:04}.csv", "a,b\\n1,2\\n3\\n")
+        elif kind == 4:
+            z.writestr(f"reports/run_{i:04}/summary.json", '{"model": "m%d", "tokens_s": %.2f}' % (i % 3, random.uniform(5, 90)))
+        else:
+            z.writestr(f"reports/run_{i:04}/runs.csv", "model,ttft_ms\\n" + "".join(f"m{i % 3},{random.uniform(50, 900):.2f}\\n" for _ in range(30)))
+`;
+
+test('without the numbers, a large zip is read in two parts by two workers and gives what the CLI gives', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'chimera-parts-'));
+  const zip = path.join(dir, 'parts.zip');
+  execFileSync('python3', ['-c', PARTS_ZIP, zip]);
+  assert.ok((await fs.stat(zip)).size > 4 * 1024 * 1024);
+  const expected = cliInventoryJson(zip, ['--no-metrics']);
+  const { page, errors } = await openPage(browser, companion.url);
+  await page.waitForSelector('html[data-warm]');
+  const isReader = (worker) => worker.url().endsWith('/reader.js');
+  const readers = new Set(page.workers().filter(isReader));
+  page.on('worker', (worker) => { if (isReader(worker)) readers.add(worker); });
+  await page.uncheck('[data-testid=read-metrics]');
+  await page.setInputFiles('[data-testid=zip-input]', zip);
+  const files = String(JSON.parse(expected).files);
+  await page.waitForFunction((n) => document.querySelector('[data-testid=total-files]')?.innerText === n, files, { timeout: 60_000 });
+  assert.ok(readers.size >= 2, `two reader workers ran (saw ${readers.size})`);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-json]')]);
+  assert.equal(await fs.readFile(await download.path(), 'utf8'), expected);
+  const problems = JSON.parse(expected).problems.map((p) => p.kind);
+  assert.ok(problems.includes('invalid_json') && problems.includes('invalid_csv'), problems.join());
+  assert.deepEqual(errors, []);
+  await fs.rm(dir, { recursive: true });
+});
+
 test('the page is usable at phone width', async () => {
   const { page } = await openPage(browser, companion.url, { viewport: { width: 380, height: 800 } });
   await page.setInputFiles('[data-testid=zip-input]', exampleZip);

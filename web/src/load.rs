@@ -61,10 +61,9 @@ pub async fn read(
     mut on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<Option<Arc<Inventory>>, String> {
     if let Job::ZipFile(file) = &job
-        && read_metrics
         && file.size() >= SPLIT_FROM_BYTES
     {
-        return read_split(file.clone(), on_progress).await;
+        return read_split(file.clone(), read_metrics, on_progress).await;
     }
     let message = job_message(job, read_metrics)?;
     let mut worker = Reader::start().await?;
@@ -122,24 +121,34 @@ pub async fn read(
 /// below it, starting the second costs more than it saves.
 const SPLIT_FROM_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
 
-/// Reads a zip with two workers: one unpacks and checks the files and
-/// hands each text file over to the other, which reads the numbers in
-/// them. Their two answers make one inventory, the same as one worker's.
+/// Reads a zip with two workers. With the numbers, one unpacks and checks
+/// the files and hands each text file over to the other, which reads the
+/// numbers in them; without, each reads part of the entries, and the first
+/// gets the second's part. Either way their answers make one inventory, the
+/// same as one worker's.
 async fn read_split(
     file: web_sys::File,
+    read_metrics: bool,
     mut on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<Option<Arc<Inventory>>, String> {
     let mut reader = Reader::start().await?;
-    let mut numbers = match Reader::start().await {
-        Ok(numbers) => numbers,
+    let channel = match web_sys::MessageChannel::new() {
+        Ok(channel) => channel,
         Err(e) => {
             reader.keep();
-            return Err(e);
+            return Err(js_error(&e));
         }
     };
-    let channel = web_sys::MessageChannel::new().map_err(|e| js_error(&e))?;
-    let start = |worker: &Reader, message: Object, port: web_sys::MessagePort| {
-        Reflect::set(&message, &"numbers".into(), &port)
+    // Each worker's job names its end of the channel `port_field`.
+    let start = |worker: &Reader,
+                 message: Object,
+                 port_field: &str,
+                 part: Option<&str>,
+                 port: web_sys::MessagePort| {
+        if let Some(part) = part {
+            let _ = Reflect::set(&message, &"part".into(), &part.into());
+        }
+        Reflect::set(&message, &port_field.into(), &port)
             .and_then(|_| {
                 worker
                     .worker
@@ -147,43 +156,58 @@ async fn read_split(
             })
             .map_err(|e| format!("could not start reading: {}", js_error(&e)))
     };
-    let numbers_job = Object::new();
-    let _ = Reflect::set(&numbers_job, &"job".into(), &"numbers".into());
-    let _ = Reflect::set(&numbers_job, &"port".into(), &channel.port2());
-    let started = numbers
-        .worker
-        .post_message_with_transfer(&numbers_job, &Array::of1(&channel.port2()))
-        .map_err(|e| format!("could not start reading: {}", js_error(&e)))
-        .and_then(|_| {
-            start(
-                &reader,
-                job_message(Job::ZipFile(file), true)?,
-                channel.port1(),
-            )
-        });
+    let zip_job = || job_message(Job::ZipFile(file.clone()), read_metrics);
+    // The reader starts at once; what it sends the helper waits in the
+    // channel until the helper has started (tens of milliseconds).
+    let started = if read_metrics {
+        zip_job().and_then(|job| start(&reader, job, "numbers", None, channel.port1()))
+    } else {
+        zip_job().and_then(|job| start(&reader, job, "peer", Some("first"), channel.port1()))
+    };
     if let Err(e) = started {
         reader.end();
-        numbers.end();
+        return Err(e);
+    }
+    let mut helper = match Reader::start().await {
+        Ok(helper) => helper,
+        Err(e) => {
+            reader.end();
+            return Err(e);
+        }
+    };
+    let started = if read_metrics {
+        let numbers_job = Object::new();
+        let _ = Reflect::set(&numbers_job, &"job".into(), &"numbers".into());
+        start(&helper, numbers_job, "port", None, channel.port2())
+    } else {
+        zip_job().and_then(|job| start(&helper, job, "peer", Some("second"), channel.port2()))
+    };
+    if let Err(e) = started {
+        reader.end();
+        helper.end();
         return Err(e);
     }
     // Both answers are needed; whichever comes first is assembled while the
     // other worker is still busy. The numbers usually come last, but on a
     // folder with few of them they can overtake the checked files.
     let mut checked: Option<Inventory> = None;
-    let mut numbers_read: Option<Inventory> = None;
+    let mut helped: Option<Inventory> = None;
     loop {
-        if let (Some(_), Some(read)) = (&checked, &mut numbers_read) {
+        if let (Some(_), Some(read)) = (&checked, &mut helped) {
             let mut inventory = checked.take().unwrap_or_default();
-            inventory.metrics = std::mem::take(&mut read.metrics);
-            inventory.findings = std::mem::take(&mut read.findings);
+            // Without the numbers, the helper's part is in the reader's answer.
+            if read_metrics {
+                inventory.metrics = std::mem::take(&mut read.metrics);
+                inventory.findings = std::mem::take(&mut read.findings);
+            }
             reader.keep();
-            // Its memory holds the numbers of a large folder: not kept.
-            numbers.end();
+            // Its memory may hold the numbers of a large folder: not kept.
+            helper.end();
             return Ok(Some(Arc::new(inventory)));
         }
-        let (reply, from_numbers) = match (checked.is_none(), numbers_read.is_none()) {
+        let (reply, from_helper) = match (checked.is_none(), helped.is_none()) {
             (true, true) => {
-                match futures_util::future::select(reader.replies.next(), numbers.replies.next())
+                match futures_util::future::select(reader.replies.next(), helper.replies.next())
                     .await
                 {
                     futures_util::future::Either::Left((reply, _)) => (reply, false),
@@ -191,18 +215,18 @@ async fn read_split(
                 }
             }
             (true, false) => (reader.replies.next().await, false),
-            _ => (numbers.replies.next().await, true),
+            _ => (helper.replies.next().await, true),
         };
         let reply = reply.unwrap_or_default();
         let kind = text_field(&reply, "kind");
         let assembled = match kind.as_deref() {
-            // Progress from the side being waited for: the checking first.
-            Some("progress") if from_numbers == checked.is_some() => {
+            // Progress from the side being waited for: the reader's first.
+            Some("progress") if from_helper == checked.is_some() => {
                 let progress = Progress {
                     label: text_field(&reply, "label").unwrap_or_default(),
                     done: field(&reply, "done").as_f64().unwrap_or(0.0) as usize,
                     total: field(&reply, "total").as_f64().unwrap_or(0.0) as usize,
-                    unit: if from_numbers { "files" } else { "entries" },
+                    unit: if from_helper { "files" } else { "entries" },
                 };
                 if on_progress(progress) {
                     continue;
@@ -224,11 +248,11 @@ async fn read_split(
             }
         };
         match assembled {
-            Ok(Some(read)) if from_numbers => numbers_read = Some(read),
+            Ok(Some(read)) if from_helper => helped = Some(read),
             Ok(Some(read)) => checked = Some(read),
             stopped => {
                 reader.end();
-                numbers.end();
+                helper.end();
                 return stopped.map(|_| None);
             }
         }

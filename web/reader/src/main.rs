@@ -18,13 +18,18 @@
 //! and where the job's time went) or `{kind: "error", message}`. A job is
 //! stopped by terminating the worker.
 //!
-//! A large zip is read by two workers at once: the page sends one
+//! A large zip is read by two workers at once (see `chimera_shared::split`),
+//! joined by a channel. With the numbers read, the page sends one
 //! `{job: "numbers", port}` and the other the zip job with `numbers` set to
-//! the other end of that channel. The first unpacks and checks the files
-//! and hands each text file's bytes over the channel; the second reads the
-//! numbers in them (see `chimera_shared::split`), then answers with an
-//! inventory that holds only the metrics and findings, which replace the
-//! first one's.
+//! the other end of the channel. The second unpacks and checks the files
+//! and hands each text file's bytes over the channel; the first reads the
+//! numbers in them, then answers with an inventory that holds only the
+//! metrics and findings, which replace the second one's. Without the
+//! numbers, both get the zip job, with `part` ("first" or "second") and
+//! `peer` (their end of the channel): each reads its part of the entries,
+//! the second sends its part to the first (or `null` when the zip cannot be
+//! cut, and the first reads it all) and answers an empty inventory; the
+//! first answers the whole one.
 //!
 //! It also does the page's other heavy lifting that is not needed to show
 //! the page, so that this code is not in the page's own module, and is
@@ -174,11 +179,7 @@ async fn run_job(job: &JsValue) -> Result<Inventory, String> {
             let file: File = field("file")
                 .dyn_into()
                 .map_err(|_| "the job names no file".to_string())?;
-            let numbers = field("numbers")
-                .dyn_into::<MessagePort>()
-                .ok()
-                .map(Numbers::new);
-            read_zip_file(&file, limits, numbers.as_ref(), &mut progress).await
+            read_zip_file(&file, limits, Peer::of_job(job), &mut progress).await
         }
         Some("url") => {
             let url = field("url").as_string().ok_or("the job names no URL")?;
@@ -209,7 +210,7 @@ async fn run_job(job: &JsValue) -> Result<Inventory, String> {
 async fn read_zip_file(
     file: &File,
     limits: Limits,
-    numbers: Option<&Numbers>,
+    peer: Option<Peer>,
     progress: &mut ProgressPost,
 ) -> Result<Inventory, String> {
     let name = file.name();
@@ -222,7 +223,7 @@ async fn read_zip_file(
             .map_err(unreadable)?;
         if tail == len {
             let scan = ZipScan::open(&name, bytes, limits).map_err(|e| format!("{name}: {e}"))?;
-            return Ok(run_scan(&name, scan, None, numbers, progress).await);
+            return Ok(run_scan(&name, scan, None, peer, progress).await);
         }
         if let Some(scan) = ZipScan::open_windowed(&name, len, bytes, limits) {
             break scan;
@@ -230,24 +231,124 @@ async fn read_zip_file(
         progress.post(&format!("Looking for the contents of {name}"), 0, 0);
         tail = tail.saturating_mul(4).min(len);
     };
-    Ok(run_scan(&name, scan, Some(file), numbers, progress).await)
+    Ok(run_scan(&name, scan, Some(file), peer, progress).await)
 }
 
-/// Works through a scan, loading the windows of `file` it asks for when it
-/// is windowed. The browser reads the next window while the scan works on
-/// this one, instead of the two taking turns.
+/// Another worker reading the same zip (see the module's note).
+enum Peer {
+    /// Reads the numbers in the text files this one hands over.
+    Numbers(Numbers),
+    /// Reads the second part of the entries and sends it here, where it
+    /// arrives as the message the future resolves to.
+    First(JsFuture),
+    /// Reads the first part; this one sends it the second part.
+    Second(MessagePort),
+}
+
+impl Peer {
+    fn of_job(job: &JsValue) -> Option<Peer> {
+        let field = |name: &str| Reflect::get(job, &JsValue::from_str(name)).unwrap_or_default();
+        if let Ok(port) = field("numbers").dyn_into::<MessagePort>() {
+            return Some(Peer::Numbers(Numbers::new(port)));
+        }
+        let port = field("peer").dyn_into::<MessagePort>().ok()?;
+        match field("part").as_string().as_deref() {
+            Some("first") => {
+                let received = js_sys::Promise::new(&mut |resolve, _| {
+                    port.set_onmessage(Some(&resolve));
+                });
+                Some(Peer::First(JsFuture::from(received)))
+            }
+            Some("second") => Some(Peer::Second(port)),
+            _ => None,
+        }
+    }
+}
+
+/// Works through a scan, with the help of another worker if there is one,
+/// and finishes the inventory (the second part's worker answers an empty
+/// one: its entries went to the first's).
 async fn run_scan(
     name: &str,
     mut scan: ZipScan,
     file: Option<&File>,
-    numbers: Option<&Numbers>,
+    peer: Option<Peer>,
     progress: &mut ProgressPost,
 ) -> Inventory {
-    if numbers.is_some() {
-        scan.hand_over_read_files();
-    }
     let total = scan.total_entries();
     let label = format!("Reading {name}");
+    let (numbers, peer) = match peer {
+        Some(Peer::Numbers(numbers)) => {
+            scan.hand_over_read_files();
+            (Some(numbers), None)
+        }
+        peer => (None, peer),
+    };
+    let cut = match &peer {
+        Some(Peer::First(_) | Peer::Second(_)) => scan.halves(),
+        _ => None,
+    };
+    match (&peer, cut) {
+        (Some(Peer::First(_)), Some(cut)) => scan.keep_entries(0..cut),
+        (Some(Peer::Second(_)), Some(cut)) => scan.keep_entries(cut..total),
+        (Some(Peer::Second(port)), None) => {
+            // The first part's worker reads it all.
+            let _ = port.post_message(&JsValue::NULL);
+            return Inventory::default();
+        }
+        _ => {}
+    }
+    // The first part's progress stands for both.
+    let shown = |done: usize| cut.map_or(done, |cut| (done * total / cut.max(1)).min(total));
+    scan_entries(&mut scan, file, numbers.as_ref(), progress, &label, &shown).await;
+    match peer {
+        Some(Peer::Second(port)) => {
+            let part = timed(
+                |p| &mut p.parts_ms,
+                || serde_json::to_string(&scan.into_part()),
+            );
+            let _ = port.post_message(&JsValue::from_str(&part.unwrap_or_default()));
+            return Inventory::default();
+        }
+        Some(Peer::First(received)) if cut.is_some() => {
+            progress.post(&label, scan.done_entries(), total);
+            let data = match received.await {
+                Ok(event) => event.unchecked_into::<MessageEvent>().data(),
+                Err(_) => JsValue::NULL,
+            };
+            let part = data
+                .as_string()
+                .and_then(|json| serde_json::from_str(&json).ok());
+            match part {
+                Some(part) => timed(|p| &mut p.scan_ms, || scan.absorb(part)),
+                // The other worker could not read its part: read it here.
+                None => {
+                    scan.keep_entries(scan.done_entries()..total);
+                    scan_entries(&mut scan, file, None, progress, &label, &|done| done).await;
+                }
+            }
+        }
+        _ => {}
+    }
+    let finishing = scan.finishing();
+    if let Some(numbers) = &numbers {
+        numbers.finish(&finishing.context());
+    }
+    finish(name, finishing, total, progress)
+}
+
+/// Reads the entries in the scan's range, loading the windows of `file` it
+/// asks for when it is windowed. The browser reads the next window while
+/// the scan works on this one, instead of the two taking turns.
+async fn scan_entries(
+    scan: &mut ZipScan,
+    file: Option<&File>,
+    numbers: Option<&Numbers>,
+    progress: &mut ProgressPost,
+    label: &str,
+    shown: &dyn Fn(usize) -> usize,
+) {
+    let total = scan.total_entries();
     let mut ahead: Option<(Range<u64>, js_sys::Promise)> = None;
     loop {
         if let (Some(file), Some(range)) = (file, scan.wanted(WINDOW_BYTES)) {
@@ -268,7 +369,7 @@ async fn run_scan(
         // A few entries at a time, so progress is posted on time even when
         // a window holds thousands of small files.
         let more = timed(|p| &mut p.scan_ms, || scan.step(64));
-        progress.post_if_due(&label, scan.done_entries(), total);
+        progress.post_if_due(label, shown(scan.done_entries()), total);
         if let (Some(numbers), Some(handed)) = (numbers, scan.take_handed_over()) {
             numbers.send(handed).await;
         }
@@ -276,11 +377,6 @@ async fn run_scan(
             break;
         }
     }
-    let finishing = scan.finishing();
-    if let Some(numbers) = numbers {
-        numbers.finish(&finishing.context());
-    }
-    finish(name, finishing, total, progress)
 }
 
 /// Stop handing files over while this many bytes wait to be read on the
