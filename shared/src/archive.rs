@@ -445,23 +445,12 @@ impl ZipScan {
         }
     }
 
-    /// Hands the files read over instead of reading their numbers (see
-    /// [`crate::split`]); call before the first step.
-    pub fn hand_over_read_files(&mut self) {
-        self.builder.hand_over_read_files();
-    }
-
-    /// The files read since the last call, when handing over.
-    pub fn take_handed_over(&mut self) -> Option<crate::split::HandOver> {
-        self.builder.take_handed_over()
-    }
-
     /// Where to cut the entries for two scans of the same archive to read
     /// one part each, about the same work on either side of the cut, with
     /// [`Self::keep_entries`], [`Self::into_part`] and [`Self::absorb`]; or
     /// `None` when the archive cannot be read that way and gives the same
     /// inventory. It cannot when the numbers are read (their statistics are
-    /// made across all files; see [`crate::split`] for that), when it was
+    /// made across all files), when it was
     /// recovered without its central directory, when it has too few entries
     /// to be worth it, or when the total size limit could be reached (which
     /// files it stops at depends on everything read before them).

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::{self, EXPECTED_FOLDERS, FileType};
 use crate::metrics::{self, Finding, Metrics, MetricsCollector};
-use crate::split::{FinishContext, HandOver};
 use crate::timestamp::{Modified, TimeSource};
 
 /// Everything Chimera knows about an uploaded folder.
@@ -188,9 +187,6 @@ pub struct InventoryBuilder {
     problems: Vec<Problem>,
     junk: Vec<JunkEntry>,
     metrics: MetricsCollector,
-    /// The read files' bytes, for another thread to read the numbers in
-    /// (see [`crate::split`]).
-    hand_over: Option<HandOver>,
 }
 
 impl InventoryBuilder {
@@ -202,17 +198,7 @@ impl InventoryBuilder {
             problems: Vec::new(),
             junk: Vec::new(),
             metrics: MetricsCollector::new(),
-            hand_over: None,
         }
-    }
-
-    /// Checks the files read without reading the numbers in them, and
-    /// keeps their bytes for [`Self::take_handed_over`] instead: another
-    /// thread reads the numbers (see [`crate::split`]).
-    pub fn hand_over_read_files(&mut self) {
-        self.metrics = MetricsCollector::new();
-        self.metrics.set_enabled(false);
-        self.hand_over = Some(HandOver::default());
     }
 
     /// Problems found so far.
@@ -236,15 +222,6 @@ impl InventoryBuilder {
         self.entries.extend(part.entries);
         self.problems.extend(part.problems);
         self.junk.extend(part.junk);
-    }
-
-    /// The files read since the last call, if any, when handing over.
-    pub fn take_handed_over(&mut self) -> Option<HandOver> {
-        let handed = self.hand_over.as_mut()?;
-        if handed.is_empty() {
-            return None;
-        }
-        Some(std::mem::take(handed))
     }
 
     /// Whether the numbers inside the files are read (they are unless this
@@ -325,9 +302,6 @@ impl InventoryBuilder {
                 // bytes are at hand: only the extracted values outlive this
                 // call. Files with a problem are read too (a UTF-16 CSV, a
                 // ragged last row); the problem stays listed.
-                if let Some(handed) = &mut self.hand_over {
-                    handed.push(&path, file_type, data);
-                }
                 if let Err(problem) = self.metrics.add(&path, file_type, data) {
                     status = Status::Error;
                     self.problems.push(Problem {
@@ -452,15 +426,6 @@ impl Finishing {
             problems: &self.inventory.problems,
             modified: &self.modified,
         })
-    }
-
-    /// What the numbers' side of a split reading needs to finish.
-    pub fn context(&self) -> FinishContext {
-        FinishContext::new(
-            &self.inventory.directories,
-            &self.inventory.problems,
-            &self.modified,
-        )
     }
 
     /// The inventory (with the metric work finished first if need be).

@@ -183,46 +183,6 @@ test('a large zip is read in the reader worker, with progress, and a newer pick 
   await fs.rm(path.dirname(large), { recursive: true });
 });
 
-// Over the size from which the page reads with two workers, but nearly all
-// of it random bytes: the few metric files are read long before the last
-// entry is checked.
-const FILLER_ZIP = `
-import random, sys, zipfile
-random.seed(11)
-with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
-    z.writestr("csv_data/runs.csv", "model,ttft_ms,tokens_per_second\\nm1,120.5,40.2\\nm1,130.1,39.8\\nm2,,\\n")
-    z.writestr("reports/summary.json", '{"model": "m1", "results": [{"tokens_s": 41.0, "ttft_s": 0.12}]}')
-    z.writestr("reports/broken.json", '{"model": "m1",')
-    z.writestr("reports/notes.md", "- Throughput: 39.57 tok/s\\n- TTFT: 551.66 ms\\n")
-    for i in range(40):
-        z.writestr(f"artifacts/blob_{i:02}.bin", random.randbytes(128 * 1024), compress_type=zipfile.ZIP_STORED)
-`;
-
-test('a zip read by two workers, one checking files and one reading numbers, gives what the CLI gives', async () => {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'chimera-split-'));
-  const filler = path.join(dir, 'filler.zip');
-  execFileSync('python3', ['-c', FILLER_ZIP, filler]);
-  assert.ok((await fs.stat(filler)).size > 5 * 1024 * 1024);
-  const { page, errors } = await openPage(browser, companion.url);
-  // Once the page has warmed up, one reader is idle, and a one-worker read
-  // would use it alone.
-  await page.waitForSelector('html[data-warm]');
-  const isReader = (worker) => worker.url().endsWith('/reader.js');
-  const readers = new Set(page.workers().filter(isReader));
-  page.on('worker', (worker) => { if (isReader(worker)) readers.add(worker); });
-  await page.setInputFiles('[data-testid=zip-input]', filler);
-  await page.waitForFunction(() => document.querySelector('[data-testid=total-files]')?.innerText === '44', null, { timeout: 60_000 });
-  assert.ok(readers.size >= 2, `two reader workers ran (saw ${[...readers].map((w) => w.url())})`);
-  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-json]')]);
-  const fromPage = await fs.readFile(await download.path(), 'utf8');
-  assert.equal(fromPage, cliInventoryJson(filler));
-  const inventory = JSON.parse(fromPage);
-  assert.equal(inventory.metrics.files.length, 3, 'the numbers of the CSV, the JSON and the Markdown');
-  assert.ok(inventory.problems.some((p) => p.path === 'reports/broken.json'));
-  assert.deepEqual(errors, []);
-  await fs.rm(dir, { recursive: true });
-});
-
 // Thousands of entries, a quarter of them random bytes, with broken files
 // and OS junk spread through the whole zip: without the numbers, each of
 // two workers reads part of the entries.

@@ -18,18 +18,12 @@
 //! and where the job's time went) or `{kind: "error", message}`. A job is
 //! stopped by terminating the worker.
 //!
-//! A large zip is read by two workers at once (see `chimera_shared::split`),
-//! joined by a channel. With the numbers read, the page sends one
-//! `{job: "numbers", port}` and the other the zip job with `numbers` set to
-//! the other end of the channel. The second unpacks and checks the files
-//! and hands each text file's bytes over the channel; the first reads the
-//! numbers in them, then answers with an inventory that holds only the
-//! metrics and findings, which replace the second one's. Without the
-//! numbers, both get the zip job, with `part` ("first" or "second") and
-//! `peer` (their end of the channel): each reads its part of the entries,
-//! the second sends its part to the first (or `null` when the zip cannot be
-//! cut, and the first reads it all) and answers an empty inventory; the
-//! first answers the whole one.
+//! Without the numbers, a large zip is read by two workers at once (see
+//! `chimera_shared::split`), joined by a channel: both get the zip job, with
+//! `part` ("first" or "second") and `peer` (their end of the channel). Each
+//! reads its part of the entries; the second sends its part to the first
+//! (or `null` when the zip cannot be cut, and the first reads it all) and
+//! answers an empty inventory; the first answers the whole one.
 //!
 //! It also does the page's other heavy lifting that is not needed to show
 //! the page, so that this code is not in the page's own module, and is
@@ -48,7 +42,6 @@ use chimera_shared::folder::{self, FolderFile, FolderLimits};
 use chimera_shared::inventory::{Content, Finishing, Inventory, InventoryBuilder};
 use chimera_shared::markdown;
 use chimera_shared::snapshot::{self, Snapshot};
-use chimera_shared::split::{FinishContext, HandOver, NumbersReader};
 use chimera_shared::timestamp::{Modified, TimeSource};
 use chimera_shared::transfer;
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -86,12 +79,6 @@ fn timed<T>(phase: fn(&mut Phases) -> &mut f64, work: impl FnOnce() -> T) -> T {
 
 fn main() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
-        if let Some(started) = start_numbers(&event.data()) {
-            if let Err(message) = started {
-                post_error(&message);
-            }
-            return;
-        }
         if let Some(reply) = text_job(&event.data()) {
             let reply = reply.or_else(|message| {
                 message_of("error", &[("message", JsValue::from_str(&message))])
@@ -236,8 +223,6 @@ async fn read_zip_file(
 
 /// Another worker reading the same zip (see the module's note).
 enum Peer {
-    /// Reads the numbers in the text files this one hands over.
-    Numbers(Numbers),
     /// Reads the second part of the entries and sends it here, where it
     /// arrives as the message the future resolves to.
     First(JsFuture),
@@ -248,9 +233,6 @@ enum Peer {
 impl Peer {
     fn of_job(job: &JsValue) -> Option<Peer> {
         let field = |name: &str| Reflect::get(job, &JsValue::from_str(name)).unwrap_or_default();
-        if let Ok(port) = field("numbers").dyn_into::<MessagePort>() {
-            return Some(Peer::Numbers(Numbers::new(port)));
-        }
         let port = field("peer").dyn_into::<MessagePort>().ok()?;
         match field("part").as_string().as_deref() {
             Some("first") => {
@@ -277,17 +259,7 @@ async fn run_scan(
 ) -> Inventory {
     let total = scan.total_entries();
     let label = format!("Reading {name}");
-    let (numbers, peer) = match peer {
-        Some(Peer::Numbers(numbers)) => {
-            scan.hand_over_read_files();
-            (Some(numbers), None)
-        }
-        peer => (None, peer),
-    };
-    let cut = match &peer {
-        Some(Peer::First(_) | Peer::Second(_)) => scan.halves(),
-        _ => None,
-    };
+    let cut = peer.as_ref().and_then(|_| scan.halves());
     match (&peer, cut) {
         (Some(Peer::First(_)), Some(cut)) => scan.keep_entries(0..cut),
         (Some(Peer::Second(_)), Some(cut)) => scan.keep_entries(cut..total),
@@ -300,7 +272,7 @@ async fn run_scan(
     }
     // The first part's progress stands for both.
     let shown = |done: usize| cut.map_or(done, |cut| (done * total / cut.max(1)).min(total));
-    scan_entries(&mut scan, file, numbers.as_ref(), progress, &label, &shown).await;
+    scan_entries(&mut scan, file, progress, &label, &shown).await;
     match peer {
         Some(Peer::Second(port)) => {
             let part = timed(
@@ -324,17 +296,13 @@ async fn run_scan(
                 // The other worker could not read its part: read it here.
                 None => {
                     scan.keep_entries(scan.done_entries()..total);
-                    scan_entries(&mut scan, file, None, progress, &label, &|done| done).await;
+                    scan_entries(&mut scan, file, progress, &label, &|done| done).await;
                 }
             }
         }
         _ => {}
     }
-    let finishing = scan.finishing();
-    if let Some(numbers) = &numbers {
-        numbers.finish(&finishing.context());
-    }
-    finish(name, finishing, total, progress)
+    finish(name, scan.finishing(), total, progress)
 }
 
 /// Reads the entries in the scan's range, loading the windows of `file` it
@@ -343,7 +311,6 @@ async fn run_scan(
 async fn scan_entries(
     scan: &mut ZipScan,
     file: Option<&File>,
-    numbers: Option<&Numbers>,
     progress: &mut ProgressPost,
     label: &str,
     shown: &dyn Fn(usize) -> usize,
@@ -370,179 +337,9 @@ async fn scan_entries(
         // a window holds thousands of small files.
         let more = timed(|p| &mut p.scan_ms, || scan.step(64));
         progress.post_if_due(label, shown(scan.done_entries()), total);
-        if let (Some(numbers), Some(handed)) = (numbers, scan.take_handed_over()) {
-            numbers.send(handed).await;
-        }
         if !more {
             break;
         }
-    }
-}
-
-/// Stop handing files over while this many bytes wait to be read on the
-/// other side: they would pile up in its message queue.
-const MAX_HANDED_BYTES: usize = 8 << 20;
-
-/// The channel to the worker that reads the numbers, and how much of what
-/// was sent it has not read yet (it answers `{kind: "ack", bytes}`).
-struct Numbers {
-    port: MessagePort,
-    in_flight: std::rc::Rc<std::cell::Cell<usize>>,
-    waiting: std::rc::Rc<std::cell::RefCell<Option<js_sys::Function>>>,
-    _on_ack: Closure<dyn FnMut(MessageEvent)>,
-}
-
-impl Numbers {
-    fn new(port: MessagePort) -> Numbers {
-        let in_flight = std::rc::Rc::new(std::cell::Cell::new(0usize));
-        let waiting = std::rc::Rc::new(std::cell::RefCell::new(None::<js_sys::Function>));
-        let on_ack = {
-            let (in_flight, waiting) = (in_flight.clone(), waiting.clone());
-            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                let read = Reflect::get(&event.data(), &"bytes".into())
-                    .ok()
-                    .and_then(|b| b.as_f64())
-                    .unwrap_or(0.0) as usize;
-                in_flight.set(in_flight.get().saturating_sub(read));
-                if let Some(resume) = waiting.borrow_mut().take() {
-                    let _ = resume.call0(&JsValue::UNDEFINED);
-                }
-            })
-        };
-        port.set_onmessage(Some(on_ack.as_ref().unchecked_ref()));
-        Numbers {
-            port,
-            in_flight,
-            waiting,
-            _on_ack: on_ack,
-        }
-    }
-
-    /// Sends files over, then waits while too much is unread.
-    async fn send(&self, handed: HandOver) {
-        let bytes = Uint8Array::from(handed.into_bytes().as_slice());
-        let sent = bytes.length() as usize;
-        let message = message_of("files", &[("bytes", bytes.clone().into())]);
-        if let Ok(message) = message {
-            let transfer = Array::of1(&bytes.buffer());
-            if self
-                .port
-                .post_message_with_transferable(&message, &transfer)
-                .is_ok()
-            {
-                self.in_flight.set(self.in_flight.get() + sent);
-            }
-        }
-        while self.in_flight.get() > MAX_HANDED_BYTES {
-            let resumed = js_sys::Promise::new(&mut |resolve, _| {
-                self.waiting.replace(Some(resolve));
-            });
-            let _ = JsFuture::from(resumed).await;
-        }
-    }
-
-    /// Tells the other side that every file was sent, with what it needs
-    /// to finish.
-    fn finish(&self, context: &FinishContext) {
-        let json = serde_json::to_string(context).unwrap_or_default();
-        if let Ok(message) = message_of("context", &[("json", json.into())]) {
-            let _ = self.port.post_message(&message);
-        }
-    }
-}
-
-impl Drop for Numbers {
-    fn drop(&mut self) {
-        // Acknowledgements still on their way find no handler, instead of
-        // the one dropped with `self`.
-        self.port.set_onmessage(None);
-    }
-}
-
-thread_local! {
-    /// The numbers being read, in a worker started with a `numbers` job.
-    static NUMBERS: std::cell::RefCell<Option<NumbersReader>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Starts reading numbers from the files another worker hands over on the
-/// job's `port`, or `None` when the job is something else.
-fn start_numbers(job: &JsValue) -> Option<Result<(), String>> {
-    let field = |name: &str| Reflect::get(job, &JsValue::from_str(name)).unwrap_or_default();
-    if field("job").as_string().as_deref() != Some("numbers") {
-        return None;
-    }
-    let Ok(port) = field("port").dyn_into::<MessagePort>() else {
-        return Some(Err("the job has no port".into()));
-    };
-    PHASES.with(|p| *p.borrow_mut() = Phases::default());
-    NUMBERS.with(|n| n.replace(Some(NumbersReader::new())));
-    let reply_port = port.clone();
-    let mut progress = ProgressPost::default();
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let data = event.data();
-        let field = |name: &str| Reflect::get(&data, &JsValue::from_str(name)).unwrap_or_default();
-        match field("kind").as_string().as_deref() {
-            Some("files") => {
-                let bytes = Uint8Array::new(&field("bytes")).to_vec();
-                let read = timed(
-                    |p| &mut p.scan_ms,
-                    || NUMBERS.with(|n| n.borrow_mut().as_mut().map(|n| n.read(&bytes))),
-                );
-                if let Some(Err(message)) = read {
-                    post_error(&message);
-                }
-                if let Ok(ack) = message_of("ack", &[("bytes", JsValue::from(bytes.len() as f64))])
-                {
-                    let _ = reply_port.post_message(&ack);
-                }
-                let files = NUMBERS.with(|n| n.borrow().as_ref().map_or(0, NumbersReader::files));
-                progress.post_if_due("Reading the numbers in the files", files, 0);
-            }
-            Some("context") => {
-                let context: Result<FinishContext, _> =
-                    serde_json::from_str(&field("json").as_string().unwrap_or_default());
-                let reader = NUMBERS.with(|n| n.borrow_mut().take());
-                let (Ok(context), Some(reader)) = (context, reader) else {
-                    post_error("the numbers' worker got no context to finish with");
-                    return;
-                };
-                let total = reader.files();
-                let label = "Working out the statistics";
-                progress.post(label, total, total);
-                let (metrics, findings) = timed(
-                    |p| &mut p.finish_ms,
-                    || {
-                        let mut finishing = reader.finishing(context);
-                        while !finishing.step() {
-                            progress.post_if_due(label, total, total);
-                        }
-                        finishing.result()
-                    },
-                );
-                let inventory = Inventory {
-                    metrics,
-                    findings,
-                    ..Inventory::default()
-                };
-                match done_message(inventory) {
-                    Ok((message, transfer)) => {
-                        let _ = scope().post_message_with_transfer(&message, &transfer);
-                    }
-                    Err(message) => post_error(&message),
-                }
-            }
-            _ => {}
-        }
-    });
-    port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    // Lives as long as the worker, which reads one folder's numbers.
-    on_message.forget();
-    Some(Ok(()))
-}
-
-fn post_error(message: &str) {
-    if let Ok(reply) = message_of("error", &[("message", JsValue::from_str(message))]) {
-        let _ = scope().post_message(&reply);
     }
 }
 
