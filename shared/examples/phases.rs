@@ -14,13 +14,7 @@ fn main() {
     if std::env::args().nth(2).as_deref() == Some("counts") {
         // Only the scan without the numbers, five times: for a profiler.
         for _ in 0..5 {
-            let limits = Limits {
-                read_metrics: false,
-                ..Limits::default()
-            };
-            let mut scan = ZipScan::open(&path, bytes.clone(), limits).expect("a zip");
-            while scan.step(64) {}
-            drop(scan.finishing().inventory());
+            scan_counts_only(&path, bytes.clone());
         }
         return;
     }
@@ -90,13 +84,7 @@ fn main() {
     // 4. The whole inventory, as the CLI and the page run it: counts and
     // content checks only, then with the numbers.
     let started = Instant::now();
-    let limits = Limits {
-        read_metrics: false,
-        ..Limits::default()
-    };
-    let mut scan = ZipScan::open(&path, bytes.clone(), limits).expect("a zip");
-    while scan.step(64) {}
-    drop(scan.finishing().inventory());
+    scan_counts_only(&path, bytes.clone());
     println!("scan, counts only:   {:>7.0} ms", ms(started));
     let started = Instant::now();
     let mut scan = ZipScan::open(&path, bytes, Limits::default()).expect("a zip");
@@ -128,6 +116,17 @@ fn main() {
         ms(started),
         json.len()
     );
+}
+
+/// The inventory without the numbers inside the files.
+fn scan_counts_only(path: &str, bytes: Vec<u8>) {
+    let limits = Limits {
+        read_metrics: false,
+        ..Limits::default()
+    };
+    let mut scan = ZipScan::open(path, bytes, limits).expect("a zip");
+    while scan.step(64) {}
+    drop(scan.finishing().inventory());
 }
 
 fn ms(since: Instant) -> f64 {
