@@ -395,7 +395,12 @@ fn label_and_value(line: &str) -> Option<(&str, &str)> {
     } else {
         let item = strip_list_marker(trimmed.trim_start_matches('#').trim_start());
         // `model_name =    mistral:7b`: an equals sign before any colon.
-        let equals = item.find(" = ").or_else(|| item.find(" ="));
+        // (Most lines have no `=`: one byte search rules both out.)
+        let equals = if item.contains('=') {
+            item.find(" = ").or_else(|| item.find(" ="))
+        } else {
+            None
+        };
         // Not `Throughput (n = 5): 45.2 tok/s`.
         let bare = |at: usize| !item[..at].contains(['(', '[']);
         match (equals, item.find(':')) {
