@@ -224,7 +224,6 @@ impl ReportBuild {
     /// The statistics of the groups from `next` on, until about
     /// [`RUNS_PER_STEP`] runs were read.
     fn configurations_from(&mut self, files: &[Collected], next: usize) -> Stage {
-        let value = |run: &RunRef, metric: MetricId| files[run.file()].value(run.record(), metric);
         let mut read = 0;
         let mut index = next;
         for (key, group) in self.groups.iter().skip(next) {
@@ -233,9 +232,23 @@ impl ReportBuild {
             }
             index += 1;
             read += group.runs.len();
+            // Each run's first reading of each metric, in one pass over the
+            // runs rather than one per metric.
+            let mut by_metric: [Vec<f64>; MetricId::ALL.len()] = Default::default();
+            for run in &group.runs {
+                let mut seen = [false; MetricId::ALL.len()];
+                for reading in files[run.file()].readings_of(run.record()) {
+                    let Some(at) = MetricId::ALL.iter().position(|m| *m == reading.metric) else {
+                        continue;
+                    };
+                    if !seen[at] {
+                        seen[at] = true;
+                        by_metric[at].push(reading.value);
+                    }
+                }
+            }
             let mut stats_by_metric = BTreeMap::new();
-            for metric in MetricId::ALL {
-                let values: Vec<f64> = group.runs.iter().filter_map(|r| value(r, metric)).collect();
+            for (metric, values) in MetricId::ALL.into_iter().zip(by_metric) {
                 if let Some(summary) = Summary::of(&values) {
                     if matches!(metric, MetricId::TokensPerSecond | MetricId::TtftMs) {
                         self.contenders
