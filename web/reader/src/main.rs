@@ -283,7 +283,7 @@ async fn run_scan(
             return Inventory::default();
         }
         Some(Peer::First(received)) if cut.is_some() => {
-            progress.post(&label, scan.done_entries(), total);
+            progress.post(&label, shown(scan.done_entries()), total);
             let data = match received.await {
                 Ok(event) => event.unchecked_into::<MessageEvent>().data(),
                 Err(_) => JsValue::NULL,
