@@ -206,6 +206,18 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr(f"reports/run_{i:04}/runs.csv", "model,ttft_ms\\n" + "".join(f"m{i % 3},{random.uniform(50, 900):.2f}\\n" for _ in range(30)))
 `;
 
+// Forty random blobs and two text files: over 4 MiB, under the 1,000
+// entries worth cutting.
+const FEW_ENTRIES_ZIP = `
+import random, sys, zipfile
+random.seed(3)
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("reports/broken.json", '{"model": "m1",')
+    z.writestr("csv_data/runs.csv", "model,ttft_ms\\nm1,120.5\\n")
+    for i in range(40):
+        z.writestr(f"artifacts/blob_{i:02}.bin", random.randbytes(128 * 1024), compress_type=zipfile.ZIP_STORED)
+`;
+
 test('without the numbers, a large zip is read in two parts by two workers and gives what the CLI gives', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'chimera-parts-'));
   const zip = path.join(dir, 'parts.zip');
@@ -226,6 +238,15 @@ test('without the numbers, a large zip is read in two parts by two workers and g
   assert.equal(await fs.readFile(await download.path(), 'utf8'), expected);
   const problems = JSON.parse(expected).problems.map((p) => p.kind);
   assert.ok(problems.includes('invalid_json') && problems.includes('invalid_csv'), problems.join());
+
+  // As large, but with too few entries to cut: the first worker reads them all.
+  const few = path.join(dir, 'few.zip');
+  execFileSync('python3', ['-c', FEW_ENTRIES_ZIP, few]);
+  assert.ok((await fs.stat(few)).size > 4 * 1024 * 1024);
+  await page.setInputFiles('[data-testid=zip-input]', few);
+  await page.waitForFunction(() => document.querySelector('[data-testid=total-files]')?.innerText === '42', null, { timeout: 60_000 });
+  const [again] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-json]')]);
+  assert.equal(await fs.readFile(await again.path(), 'utf8'), cliInventoryJson(few, ['--no-metrics']));
   assert.deepEqual(errors, []);
   await fs.rm(dir, { recursive: true });
 });
