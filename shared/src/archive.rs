@@ -490,7 +490,9 @@ impl ZipScan {
         Some((cut + 1).min(self.total_entries - 1))
     }
 
-    /// Reads only the entries in `range` (call before the first step).
+    /// Reads only the entries in `range` from now on: before the first step,
+    /// a part of the archive; after, the rest of it, when the scan that was
+    /// to read it could not.
     pub fn keep_entries(&mut self, range: Range<usize>) {
         self.end = range.end.min(self.total_entries);
         self.next = range.start.min(self.end);

@@ -78,13 +78,7 @@ pub async fn read(
         };
         match text_field(&reply, "kind").as_deref() {
             Some("progress") => {
-                let progress = Progress {
-                    label: text_field(&reply, "label").unwrap_or_default(),
-                    done: field(&reply, "done").as_f64().unwrap_or(0.0) as usize,
-                    total: field(&reply, "total").as_f64().unwrap_or(0.0) as usize,
-                    unit: "entries",
-                };
-                if !on_progress(progress) {
+                if !on_progress(progress_of(&reply)) {
                     worker.end();
                     return Ok(None);
                 }
@@ -103,18 +97,36 @@ pub async fn read(
             }
             Some("error") => {
                 worker.keep();
-                return Err(
-                    text_field(&reply, "message").unwrap_or_else(|| "the reader failed".into())
-                );
+                return Err(failure_of(&reply));
             }
             // The worker could not start or died (a script error, or out of
             // memory); it is not kept.
             _ => {
                 worker.end();
-                let message = text_field(&reply, "message").unwrap_or_default();
-                return Err(format!("the reader failed: {message}"));
+                return Err(failure_of(&reply));
             }
         }
+    }
+}
+
+/// A worker's `progress` reply.
+fn progress_of(reply: &JsValue) -> Progress {
+    Progress {
+        label: text_field(reply, "label").unwrap_or_default(),
+        done: field(reply, "done").as_f64().unwrap_or(0.0) as usize,
+        total: field(reply, "total").as_f64().unwrap_or(0.0) as usize,
+        unit: "entries",
+    }
+}
+
+/// What went wrong, from a worker's `error` reply (a reading that failed)
+/// or any other (the worker could not start, or died).
+fn failure_of(reply: &JsValue) -> String {
+    let message = text_field(reply, "message");
+    match (text_field(reply, "kind").as_deref(), message) {
+        (Some("error"), Some(message)) => message,
+        (Some("error"), None) => "the reader failed".into(),
+        (_, message) => format!("the reader failed: {}", message.unwrap_or_default()),
     }
 }
 
@@ -200,13 +212,7 @@ async fn read_in_parts(
                 continue;
             }
             (Some("progress"), false) => {
-                let progress = Progress {
-                    label: text_field(&reply, "label").unwrap_or_default(),
-                    done: field(&reply, "done").as_f64().unwrap_or(0.0) as usize,
-                    total: field(&reply, "total").as_f64().unwrap_or(0.0) as usize,
-                    unit: "entries",
-                };
-                if on_progress(progress) {
+                if on_progress(progress_of(&reply)) {
                     continue;
                 }
                 Ok(None)
@@ -215,14 +221,7 @@ async fn read_in_parts(
                 let parts: Array = field(&reply, "parts").unchecked_into();
                 assemble(&parts, &mut on_progress).await
             }
-            _ => {
-                let message = text_field(&reply, "message").unwrap_or_default();
-                Err(if kind.as_deref() == Some("error") {
-                    message
-                } else {
-                    format!("the reader failed: {message}")
-                })
-            }
+            _ => Err(failure_of(&reply)),
         };
         if let Some(busy) = helper.take() {
             busy.end();

@@ -105,13 +105,18 @@ fn main() {
     on_message.forget();
 }
 
+/// A property of a message (undefined when there is none).
+fn field(message: &JsValue, name: &str) -> JsValue {
+    Reflect::get(message, &JsValue::from_str(name)).unwrap_or_default()
+}
+
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
 /// Answers a job that is not a reading, or `None` for a reading.
 fn text_job(job: &JsValue) -> Option<Result<Object, String>> {
-    let field = |name: &str| Reflect::get(job, &JsValue::from_str(name)).unwrap_or_default();
+    let field = |name: &str| field(job, name);
     let text = |name: &str| {
         field(name)
             .as_string()
@@ -155,7 +160,7 @@ fn text_job(job: &JsValue) -> Option<Result<Object, String>> {
 
 /// Reads what one job names into an inventory.
 async fn run_job(job: &JsValue) -> Result<Inventory, String> {
-    let field = |name: &str| Reflect::get(job, &JsValue::from_str(name)).unwrap_or_default();
+    let field = |name: &str| field(job, name);
     let limits = Limits {
         read_metrics: field("read_metrics").as_bool().unwrap_or(true),
         ..Limits::default()
@@ -232,7 +237,7 @@ enum Peer {
 
 impl Peer {
     fn of_job(job: &JsValue) -> Option<Peer> {
-        let field = |name: &str| Reflect::get(job, &JsValue::from_str(name)).unwrap_or_default();
+        let field = |name: &str| field(job, name);
         let port = field("peer").dyn_into::<MessagePort>().ok()?;
         match field("part").as_string().as_deref() {
             Some("first") => {
